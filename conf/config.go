@@ -1,0 +1,165 @@
+package conf
+
+import (
+	"log/slog"
+	"net/netip"
+	"time"
+)
+
+// Config is the whole of Patchbay's settings. The zero value is not usable;
+// start from Default, Load or Parse. A Config is plain data: it is safe to
+// read from several goroutines, and nothing in it changes after loading.
+//
+// Each field's YAML key is its tag; the environment variable is PATCHBAY_
+// followed by the upper-case dotted path with dots as underscores.
+type Config struct {
+	// DataDir is the folder for the SQLite database (patchbay.db) and the
+	// generated admin token (./data). It is created when missing.
+	DataDir string `yaml:"data_dir"`
+
+	// PublicAddr is the IP address or host name that peers use to reach
+	// this node, put in Contact, Record-Route and SDP. When empty it is the
+	// host of SIP.Listen, or 127.0.0.1 when that host is unspecified.
+	PublicAddr string `yaml:"public_addr"`
+
+	// AdminToken is the operator's credential for the REST API (empty: read
+	// <data_dir>/admin_token, generating it on first start). At least 16
+	// characters, no white space. It is never printed by conf.
+	AdminToken string `yaml:"admin_token"`
+
+	// RedisURL, when set, is a redis:// or rediss:// URL of the shared
+	// state of a cluster (empty: single node, state in memory).
+	RedisURL string `yaml:"redis_url"`
+
+	Log        Log        `yaml:"log"`
+	SIP        SIP        `yaml:"sip"`
+	API        API        `yaml:"api"`
+	Media      Media      `yaml:"media"`
+	Webhooks   Webhooks   `yaml:"webhooks"`
+	Calls      Calls      `yaml:"calls"`
+	Accounting Accounting `yaml:"accounting"`
+}
+
+// Log configures the process logger.
+type Log struct {
+	// Level is the lowest level written: debug, info, warn or error (info).
+	Level string `yaml:"level"`
+
+	// Format is text (key=value lines) or json (text).
+	Format string `yaml:"format"`
+}
+
+// SIP configures the signalling edge.
+type SIP struct {
+	// Listen is the host:port of the UDP and TCP transports (0.0.0.0:5060).
+	Listen string `yaml:"listen"`
+
+	// TLSListen is the host:port of the TLS transport (empty: off).
+	TLSListen string `yaml:"tls_listen"`
+
+	// TLSCertFile and TLSKeyFile are PEM files of the TLS certificate chain
+	// and its key; both required, and readable, when TLSListen is set.
+	TLSCertFile string `yaml:"tls_cert_file"`
+	TLSKeyFile  string `yaml:"tls_key_file"`
+
+	// WSListen is the host:port of the WebSocket transport (empty: off).
+	WSListen string `yaml:"ws_listen"`
+
+	// MaxMessageBytes is the largest SIP message accepted, in bytes (65535).
+	MaxMessageBytes int `yaml:"max_message_bytes"`
+
+	// RegistrationMinExpires is the shortest registration granted; shorter
+	// requests get 423 Interval Too Brief (60s, whole seconds).
+	RegistrationMinExpires time.Duration `yaml:"registration_min_expires"`
+
+	// RegistrationMaxExpires caps the registration granted (3600s, whole
+	// seconds).
+	RegistrationMaxExpires time.Duration `yaml:"registration_max_expires"`
+
+	// NonceTTL is how long a digest challenge's nonce stays valid (30s).
+	NonceTTL time.Duration `yaml:"nonce_ttl"`
+
+	// TrustedSources are networks exempt from rate limits, as CIDRs; a bare
+	// address means that address alone (empty).
+	TrustedSources []netip.Prefix `yaml:"trusted_sources"`
+}
+
+// API configures the HTTP listener of the REST API, health and metrics.
+type API struct {
+	// Listen is the host:port of the HTTP listener (127.0.0.1:8080).
+	Listen string `yaml:"listen"`
+
+	// MaxBodyBytes caps a request body, in bytes (65536).
+	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+
+	// RequestsPerSecond caps each account's API requests per second
+	// (0: no cap).
+	RequestsPerSecond int `yaml:"requests_per_second"`
+}
+
+// Media configures the RTP relay.
+type Media struct {
+	// Ports is the UDP port range of RTP and RTCP ("10000-20000"). Both ends
+	// are even, within 1024-65534, start below end.
+	Ports PortRange `yaml:"ports"`
+
+	// Timeout ends a relayed call after this long without media (30s).
+	Timeout time.Duration `yaml:"timeout"`
+
+	// Quarantine keeps a released port pair unused this long, so late
+	// packets of one call never reach the next (2s).
+	Quarantine time.Duration `yaml:"quarantine"`
+}
+
+// Webhooks configures the HTTP client that calls tenant applications.
+type Webhooks struct {
+	// ConnectTimeout bounds dialling and the TLS handshake (5s).
+	ConnectTimeout time.Duration `yaml:"connect_timeout"`
+
+	// Timeout bounds one whole request, body included (15s).
+	Timeout time.Duration `yaml:"timeout"`
+
+	// MaxRedirects is how many redirects are followed (3; 0: none).
+	MaxRedirects int `yaml:"max_redirects"`
+
+	// MaxResponseBytes caps a response body, in bytes (1048576).
+	MaxResponseBytes int64 `yaml:"max_response_bytes"`
+
+	// RetryMax is how many times a failed status callback is retried (10).
+	RetryMax int `yaml:"retry_max"`
+}
+
+// Calls configures call control.
+type Calls struct {
+	// DrainTimeout is how long SIGTERM waits for live calls and requests to
+	// end before closing them (30s; 0: close at once).
+	DrainTimeout time.Duration `yaml:"drain_timeout"`
+
+	// OverloadStatus is the SIP status refusing calls beyond capacity or
+	// while draining: 503 or 486 (503).
+	OverloadStatus int `yaml:"overload_status"`
+}
+
+// Accounting configures usage metering.
+type Accounting struct {
+	// Heartbeat is how often live calls' usage is checkpointed (5s).
+	Heartbeat time.Duration `yaml:"heartbeat"`
+
+	// NodeID names this node in CDRs and shared state (the host name).
+	// Letters, digits, '.', '_' and '-', at most 64.
+	NodeID string `yaml:"node_id"`
+}
+
+// SlogLevel is Level as a slog.Level; an unknown level reads as info.
+func (l Log) SlogLevel() slog.Level {
+	switch l.Level {
+	case "debug":
+		return slog.LevelDebug
+	case "warn":
+		return slog.LevelWarn
+	case "error":
+		return slog.LevelError
+	}
+
+	return slog.LevelInfo
+}

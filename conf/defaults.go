@@ -1,0 +1,77 @@
+package conf
+
+import (
+	"os"
+	"time"
+)
+
+// Default values in one place; the field comments of Config repeat them.
+const (
+	DefaultDataDir       = "./data"
+	DefaultSIPListen     = "0.0.0.0:5060"
+	DefaultAPIListen     = "127.0.0.1:8080"
+	DefaultMediaPorts    = "10000-20000"
+	DefaultNodeID        = "patchbay" // when the host name is unknown
+	defaultFallbackAddr  = "127.0.0.1"
+	defaultMaxMessage    = 65535
+	defaultMaxBody       = 65536
+	defaultMaxResponse   = 1 << 20
+	defaultMaxRedirects  = 3
+	defaultRetryMax      = 10
+	defaultOverloadCode  = 503
+	defaultMinExpires    = 60 * time.Second
+	defaultMaxExpires    = 3600 * time.Second
+	defaultNonceTTL      = 30 * time.Second
+	defaultMediaTimeout  = 30 * time.Second
+	defaultQuarantine    = 2 * time.Second
+	defaultConnTimeout   = 5 * time.Second
+	defaultHookTimeout   = 15 * time.Second
+	defaultDrainTimeout  = 30 * time.Second
+	defaultHeartbeat     = 5 * time.Second
+	defaultLogLevel      = "info"
+	defaultLogFormat     = "text"
+	defaultMediaPortsMin = 10000
+	defaultMediaPortsMax = 20000
+)
+
+// Default returns the built-in settings that `patchbay serve` runs on with
+// no file and no environment. PublicAddr is left empty: Parse derives it
+// from SIP.Listen. NodeID is the host name, or DefaultNodeID.
+func Default() *Config {
+	return &Config{
+		DataDir: DefaultDataDir,
+		Log:     Log{Level: defaultLogLevel, Format: defaultLogFormat},
+		SIP: SIP{
+			Listen:                 DefaultSIPListen,
+			MaxMessageBytes:        defaultMaxMessage,
+			RegistrationMinExpires: defaultMinExpires,
+			RegistrationMaxExpires: defaultMaxExpires,
+			NonceTTL:               defaultNonceTTL,
+		},
+		API: API{Listen: DefaultAPIListen, MaxBodyBytes: defaultMaxBody},
+		Media: Media{
+			Ports:      PortRange{Min: defaultMediaPortsMin, Max: defaultMediaPortsMax},
+			Timeout:    defaultMediaTimeout,
+			Quarantine: defaultQuarantine,
+		},
+		Webhooks: Webhooks{
+			ConnectTimeout:   defaultConnTimeout,
+			Timeout:          defaultHookTimeout,
+			MaxRedirects:     defaultMaxRedirects,
+			MaxResponseBytes: defaultMaxResponse,
+			RetryMax:         defaultRetryMax,
+		},
+		Calls:      Calls{DrainTimeout: defaultDrainTimeout, OverloadStatus: defaultOverloadCode},
+		Accounting: Accounting{Heartbeat: defaultHeartbeat, NodeID: hostNodeID()},
+	}
+}
+
+// hostNodeID is the host name when it is a valid node ID, else DefaultNodeID.
+func hostNodeID() string {
+	name, err := os.Hostname()
+	if err != nil || checkNodeID(name) != "" {
+		return DefaultNodeID
+	}
+
+	return name
+}
