@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"hash"
 	"strings"
 )
 
@@ -33,24 +32,6 @@ func ParseAlgorithm(s string) (Algorithm, error) {
 	return "", fmt.Errorf("%w: algorithm %q", ErrUnsupported, s)
 }
 
-// newHash returns a fresh hash for a; a must be a supported Algorithm.
-func (a Algorithm) newHash() hash.Hash {
-	if a == SHA256 {
-		return sha256.New()
-	}
-
-	return md5.New()
-}
-
-// hexSize is the length of a's digest in hex digits.
-func (a Algorithm) hexSize() int {
-	if a == SHA256 {
-		return 2 * sha256.Size
-	}
-
-	return 2 * md5.Size
-}
-
 // HA1 returns the lower-case hex H(username ":" realm ":" password) for a,
 // the value that Verify expects. Credential stores may keep HA1 instead of
 // the password; an unsupported a yields ErrUnsupported.
@@ -62,13 +43,20 @@ func HA1(a Algorithm, username, realm, password string) (string, error) {
 	return hexHash(a, username, ":", realm, ":", password), nil
 }
 
-// hexHash hashes the concatenation of parts with a and returns lower-case hex.
+// hexHash hashes the concatenation of parts with a (MD5 unless SHA256)
+// and returns lower-case hex.
 func hexHash(a Algorithm, parts ...string) string {
-	h := a.newHash()
+	var buf [512]byte
+	in := buf[:0]
 	for _, p := range parts {
-		h.Write([]byte(p))
+		in = append(in, p...)
 	}
-	var sum [sha256.Size]byte
+	if a == SHA256 {
+		sum := sha256.Sum256(in)
 
-	return hex.EncodeToString(h.Sum(sum[:0]))
+		return hex.EncodeToString(sum[:])
+	}
+	sum := md5.Sum(in)
+
+	return hex.EncodeToString(sum[:])
 }

@@ -5,6 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
+	"hash"
+	"io"
+	"sync"
 	"time"
 )
 
@@ -34,21 +37,33 @@ func (id nonceID) issued() int64 {
 	return int64(binary.BigEndian.Uint64(id[:8]))
 }
 
-// mintNonce returns a new nonce for realm issued at now, with random bytes
-// from rnd.
-func mintNonce(secret []byte, realm string, now time.Time, rnd [8]byte) string {
+// nonceKey mints and opens nonces under one secret. It is safe for
+// concurrent use.
+type nonceKey struct {
+	macs sync.Pool // of hash.Hash: HMAC-SHA-256 keyed with the secret
+}
+
+func newNonceKey(secret []byte) *nonceKey {
+	k := &nonceKey{}
+	k.macs.New = func() any { return hmac.New(sha256.New, secret) }
+
+	return k
+}
+
+// mint returns a new nonce for realm issued at now, with random bytes rnd.
+func (k *nonceKey) mint(realm string, now time.Time, rnd [8]byte) string {
 	var raw [nonceRawSize]byte
 	binary.BigEndian.PutUint64(raw[:8], uint64(now.UnixNano()))
 	copy(raw[8:16], rnd[:])
-	tag := nonceTag(secret, raw[:nonceIDSize], realm)
+	tag := k.tag(raw[:nonceIDSize], realm)
 	copy(raw[nonceIDSize:], tag[:nonceTagSize])
 
 	return base64.RawURLEncoding.EncodeToString(raw[:])
 }
 
-// openNonce decodes nonce and checks its tag for realm in constant time.
-// It reports false for anything this package did not mint with secret.
-func openNonce(secret []byte, realm, nonce string) (nonceID, bool) {
+// open decodes nonce and checks its tag for realm in constant time. It
+// reports false for anything not minted under this key for realm.
+func (k *nonceKey) open(realm, nonce string) (nonceID, bool) {
 	var id nonceID
 	if len(nonce) != nonceLen {
 		return id, false
@@ -58,7 +73,7 @@ func openNonce(secret []byte, realm, nonce string) (nonceID, bool) {
 	if err != nil || n != nonceRawSize {
 		return id, false
 	}
-	tag := nonceTag(secret, raw[:nonceIDSize], realm)
+	tag := k.tag(raw[:nonceIDSize], realm)
 	if !hmac.Equal(tag[:nonceTagSize], raw[nonceIDSize:]) {
 		return id, false
 	}
@@ -67,13 +82,15 @@ func openNonce(secret []byte, realm, nonce string) (nonceID, bool) {
 	return id, true
 }
 
-// nonceTag is HMAC-SHA-256(secret, id | realm).
-func nonceTag(secret, id []byte, realm string) [sha256.Size]byte {
-	m := hmac.New(sha256.New, secret)
+// tag is HMAC-SHA-256(secret, id | realm).
+func (k *nonceKey) tag(id []byte, realm string) [sha256.Size]byte {
+	m := k.macs.Get().(hash.Hash)
+	m.Reset()
 	m.Write(id)
-	m.Write([]byte(realm))
+	io.WriteString(m, realm)
 	var out [sha256.Size]byte
 	m.Sum(out[:0])
+	k.macs.Put(m)
 
 	return out
 }

@@ -42,6 +42,7 @@ type Options struct {
 type Server struct {
 	ttl    time.Duration
 	secret []byte
+	key    *nonceKey
 	now    func() time.Time
 	opaque string
 	counts *countTable
@@ -65,6 +66,7 @@ func NewServer(opts Options) *Server {
 		limit = DefaultMaxTrackedNonces
 	}
 	s.counts = newCountTable(limit)
+	s.key = newNonceKey(s.secret)
 	m := hmac.New(sha256.New, s.secret)
 	m.Write([]byte("patchbay digest opaque"))
 	s.opaque = hex.EncodeToString(m.Sum(nil)[:8])
@@ -80,7 +82,7 @@ func NewServer(opts Options) *Server {
 func (s *Server) Challenges(realm string, stale bool) []string {
 	var rnd [8]byte
 	rand.Read(rnd[:])
-	nonce := mintNonce(s.secret, realm, s.now(), rnd)
+	nonce := s.key.mint(realm, s.now(), rnd)
 	out := make([]string, 0, 2)
 	for _, alg := range [...]Algorithm{SHA256, MD5} {
 		var b strings.Builder
@@ -126,7 +128,7 @@ func (s *Server) Verify(method string, c *Credentials, ha1 string) error {
 	if err != nil {
 		return err
 	}
-	id, ok := openNonce(s.secret, c.Realm, c.Nonce)
+	id, ok := s.key.open(c.Realm, c.Nonce)
 	if !ok || (c.Opaque != "" && !hmac.Equal([]byte(c.Opaque), []byte(s.opaque))) {
 		return ErrBadNonce
 	}
