@@ -61,8 +61,13 @@ func setText(v reflect.Value, s string) string {
 }
 
 // setList parses items into the slice setting v, replacing its contents.
-// It returns why an item is refused, or "".
+// An empty list leaves v nil. It returns why an item is refused, or "".
 func setList(v reflect.Value, items []string) string {
+	if len(items) == 0 {
+		v.SetZero()
+
+		return ""
+	}
 	out := reflect.MakeSlice(v.Type(), len(items), len(items))
 	for i, item := range items {
 		if reason := setText(out.Index(i), item); reason != "" {
