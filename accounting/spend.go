@@ -1,0 +1,132 @@
+package accounting
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sync"
+)
+
+// spendBook keeps this month's spend per account in memory, so that
+// admission reads it without touching the database. It is loaded at Open
+// and advanced after each commit.
+type spendBook struct {
+	// mu guards month and totals.
+	mu     sync.RWMutex
+	month  string
+	totals map[string]int64
+}
+
+func (b *spendBook) init() { b.totals = make(map[string]int64) }
+
+func (b *spendBook) load(ctx context.Context, db *sql.DB, month string) error {
+	rows, err := db.QueryContext(ctx,
+		`SELECT account_sid, price_micro FROM accounting_spend WHERE month = ?`, month)
+	if err != nil {
+		return fmt.Errorf("accounting: load spend: %w", err)
+	}
+	defer rows.Close()
+	totals := make(map[string]int64)
+	for rows.Next() {
+		var sid string
+		var v int64
+		if err := rows.Scan(&sid, &v); err != nil {
+			return fmt.Errorf("accounting: load spend: %w", err)
+		}
+		totals[sid] = v
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("accounting: load spend: %w", err)
+	}
+	b.mu.Lock()
+	b.month, b.totals = month, totals
+	b.mu.Unlock()
+
+	return nil
+}
+
+// add records micro spent by account in month and returns the total before
+// and after. Spend of a past month changes nothing in memory; spend of a
+// later month starts that month.
+func (b *spendBook) add(account, month string, micro int64) (before, after int64, ok bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	switch {
+	case month < b.month:
+		return 0, 0, false
+	case month > b.month:
+		b.month, b.totals = month, make(map[string]int64)
+	}
+	before = b.totals[account]
+	b.totals[account] = before + micro
+
+	return before, before + micro, true
+}
+
+func (b *spendBook) get(account, month string) int64 {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	if month != b.month {
+		return 0
+	}
+
+	return b.totals[account]
+}
+
+// SpendThisMonth returns what the account has been charged in the current
+// UTC month, in micro-units: the rated price of its closed legs and metered
+// use, not its sub-accounts', not monthly fees and not legs still running.
+// It reads memory only and is safe to call on every admission.
+func (l *Ledger) SpendThisMonth(accountSID string) int64 {
+	return l.spend.get(accountSID, monthOf(l.now()))
+}
+
+// CheckSpend returns an error wrapping ErrSpendCapReached when the account
+// has a spend cap (Config.SpendCap) and its spend this month has reached
+// it; admission refuses new calls then.
+func (l *Ledger) CheckSpend(ctx context.Context, accountSID string) error {
+	if l.cfg.SpendCap == nil {
+		return nil
+	}
+	capMicro, err := l.cfg.SpendCap(ctx, accountSID)
+	if err != nil {
+		return fmt.Errorf("accounting: spend cap of %s: %w", accountSID, err)
+	}
+	spent := l.SpendThisMonth(accountSID)
+	if capMicro > 0 && spent >= capMicro {
+		return fmt.Errorf("%w: %s spent %s of %s", ErrSpendCapReached, accountSID,
+			FormatMicro(spent), FormatMicro(capMicro))
+	}
+
+	return nil
+}
+
+// spendAdded advances the in-memory total after a commit and, when the
+// total crosses the account's cap, tells Config.OnSpendCap in the
+// background.
+func (l *Ledger) spendAdded(account, month string, micro int64) {
+	if micro == 0 {
+		return
+	}
+	before, after, ok := l.spend.add(account, month, micro)
+	if !ok || l.cfg.SpendCap == nil || l.cfg.OnSpendCap == nil {
+		return
+	}
+	l.bg.Add(1)
+	go func() {
+		defer l.bg.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), capLookupTimeout)
+		defer cancel()
+		capMicro, err := l.cfg.SpendCap(ctx, account)
+		if err != nil {
+			l.log.Warn("spend cap lookup failed", "account_sid", account, "error", err)
+
+			return
+		}
+		if capMicro > 0 && before < capMicro && after >= capMicro {
+			l.log.Info("spend cap reached", "account_sid", account,
+				"spent", FormatMicro(after), "cap", FormatMicro(capMicro))
+			l.cfg.OnSpendCap(account, after, capMicro)
+		}
+	}()
+}

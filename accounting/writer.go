@@ -1,0 +1,119 @@
+package accounting
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// op is one write handed to the writer goroutine. apply runs inside the
+// batch transaction; after runs once the batch is committed and only if
+// apply succeeded; done receives apply's error or the commit's.
+type op struct {
+	apply func(ctx context.Context, tx *sql.Tx) error
+	after func()
+	done  chan error
+}
+
+// submit hands o to the writer and waits until it is durable. Once the
+// writer has it, the write completes even if ctx ends, so that a caller
+// never mistakes a committed write for a lost one.
+func (l *Ledger) submit(ctx context.Context, o *op) error {
+	o.done = make(chan error, 1)
+	l.sendMu.RLock()
+	if l.closed.Load() {
+		l.sendMu.RUnlock()
+
+		return ErrClosed
+	}
+	select {
+	case l.ops <- o:
+	case <-ctx.Done():
+		l.sendMu.RUnlock()
+
+		return fmt.Errorf("accounting: write not queued: %w", ctx.Err())
+	}
+	l.sendMu.RUnlock()
+
+	return <-o.done
+}
+
+// writeLoop is the single writer: it takes whatever writes are waiting (up
+// to MaxBatch) and commits them in one transaction, so that one fsync
+// covers them all. It ends when Close closes the ops channel.
+func (l *Ledger) writeLoop() {
+	defer close(l.writerDone)
+	batch := make([]*op, 0, l.cfg.MaxBatch)
+	errs := make([]error, 0, l.cfg.MaxBatch)
+	for first := range l.ops {
+		batch = append(batch[:0], first)
+	fill:
+		for len(batch) < l.cfg.MaxBatch {
+			select {
+			case o, ok := <-l.ops:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, o)
+			default:
+				break fill
+			}
+		}
+		errs = l.commit(batch, errs[:0])
+		clear(batch)
+	}
+}
+
+// commit applies batch in one transaction and reports to each op.
+func (l *Ledger) commit(batch []*op, errs []error) []error {
+	ctx := context.Background()
+	tx, err := l.db.BeginTx(ctx, nil)
+	if err != nil {
+		l.log.Error("accounting batch begin failed", "error", err, "writes", len(batch))
+		for _, o := range batch {
+			o.done <- fmt.Errorf("accounting: begin: %w", err)
+		}
+
+		return errs
+	}
+	for _, o := range batch {
+		errs = append(errs, o.apply(ctx, tx))
+	}
+	if err := tx.Commit(); err != nil {
+		l.log.Error("accounting batch commit failed", "error", err, "writes", len(batch))
+		for _, o := range batch {
+			o.done <- fmt.Errorf("accounting: commit: %w", err)
+		}
+
+		return errs
+	}
+	for i, o := range batch {
+		if errs[i] == nil && o.after != nil {
+			o.after()
+		}
+		o.done <- errs[i]
+	}
+
+	return errs
+}
+
+// inSavepoint runs fn so that either all or none of its statements stay in
+// the batch transaction, leaving the other writes of the batch untouched.
+func inSavepoint(ctx context.Context, tx *sql.Tx, fn func() error) error {
+	if _, err := tx.ExecContext(ctx, "SAVEPOINT leg"); err != nil {
+		return fmt.Errorf("accounting: savepoint: %w", err)
+	}
+	if err := fn(); err != nil {
+		if _, rbErr := tx.ExecContext(ctx, "ROLLBACK TO leg"); rbErr != nil {
+			return fmt.Errorf("accounting: rollback to savepoint: %w (after %w)", rbErr, err)
+		}
+		_, _ = tx.ExecContext(ctx, "RELEASE leg")
+
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, "RELEASE leg"); err != nil {
+		return fmt.Errorf("accounting: release savepoint: %w", err)
+	}
+
+	return nil
+}
