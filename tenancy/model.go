@@ -21,14 +21,27 @@ type Account struct {
 	SID          string // "AC" + 32 hex
 	ParentSID    string // empty for a top-level account
 	FriendlyName string
-	AuthToken    string // 32 hex; shown only to the account, its parent and the operator
-	Status       AccountStatus
-	Created      time.Time
-	Updated      time.Time
+	AuthToken    string        // 32 hex; shown only to the account, its parent and the operator
+	Status       AccountStatus // as set on this account
+	// EffectiveStatus is the most restrictive status along the parent
+	// chain (closed over suspended over active): closing or suspending a
+	// parent denies service to its sub-accounts. The store fills it on
+	// every account it returns.
+	EffectiveStatus AccountStatus
+	Created         time.Time
+	Updated         time.Time
 }
 
-// Active reports whether the account may use any service.
-func (a *Account) Active() bool { return a.Status == StatusActive }
+// Active reports whether the account may use any service: its effective
+// status is active. An Account not read from the store (EffectiveStatus
+// empty) falls back to its own Status.
+func (a *Account) Active() bool {
+	if a.EffectiveStatus != "" {
+		return a.EffectiveStatus == StatusActive
+	}
+
+	return a.Status == StatusActive
+}
 
 // ServiceName names one independently configured and metered service.
 type ServiceName string
@@ -229,6 +242,7 @@ type Trunk struct {
 // OriginationURI is one target of a trunk's outbound calls.
 type OriginationURI struct {
 	SID          string // "OU" + 32 hex
+	AccountSID   string
 	TrunkSID     string
 	FriendlyName string
 	SIPURL       string // sip: or sips: URI
