@@ -1,0 +1,123 @@
+package media
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// portPool hands out even/odd UDP port pairs from a fixed range. A
+// released pair goes to the back of a FIFO stamped with its release
+// time and is handed out again only after the quarantine, so late
+// packets of one call never reach the next. It is safe for concurrent
+// use.
+type portPool struct {
+	bind       netip.Addr
+	quarantine time.Duration
+	now        func() time.Time
+
+	// mu guards free and inUse.
+	mu    sync.Mutex
+	free  []pooledPort
+	inUse int
+}
+
+type pooledPort struct {
+	port     int
+	released time.Time
+}
+
+func newPortPool(bind netip.Addr, lo, hi int, quarantine time.Duration) *portPool {
+	p := &portPool{bind: bind, quarantine: quarantine, now: time.Now}
+	for port := firstEven(lo); port+1 <= hi; port += 2 {
+		p.free = append(p.free, pooledPort{port: port})
+	}
+
+	return p
+}
+
+// socketPair is the RTP socket and the RTCP socket (port+1) of one
+// stream side.
+type socketPair struct {
+	port int
+	rtp  *net.UDPConn
+	rtcp *net.UDPConn
+}
+
+// acquire binds the next pair out of quarantine. Pairs whose ports are
+// taken by another process are skipped and requeued. It returns
+// ErrNoPorts when every pair is in use or quarantined.
+func (p *portPool) acquire() (socketPair, error) {
+	p.mu.Lock()
+	attempts := len(p.free)
+	p.mu.Unlock()
+	for range attempts {
+		port, ok := p.take()
+		if !ok {
+			break
+		}
+		pair, err := p.bindPair(port)
+		if err == nil {
+			return pair, nil
+		}
+		p.release(port)
+		if !errors.Is(err, syscall.EADDRINUSE) {
+			return socketPair{}, err
+		}
+	}
+
+	return socketPair{}, ErrNoPorts
+}
+
+func (p *portPool) take() (int, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.free) == 0 {
+		return 0, false
+	}
+	head := p.free[0]
+	if !head.released.IsZero() && p.now().Sub(head.released) < p.quarantine {
+		return 0, false
+	}
+	p.free = p.free[1:]
+	p.inUse++
+
+	return head.port, true
+}
+
+// release puts port back at the tail of the queue, quarantined.
+func (p *portPool) release(port int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.free = append(p.free, pooledPort{port: port, released: p.now()})
+	p.inUse--
+}
+
+func (p *portPool) bindPair(port int) (socketPair, error) {
+	rtp, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(p.bind,
+		uint16(port))))
+	if err != nil {
+		return socketPair{}, fmt.Errorf("media: bind rtp port %d: %w", port, err)
+	}
+	rtcp, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(p.bind,
+		uint16(port+1))))
+	if err != nil {
+		_ = rtp.Close()
+
+		return socketPair{}, fmt.Errorf("media: bind rtcp port %d: %w", port+1, err)
+	}
+
+	return socketPair{port: port, rtp: rtp, rtcp: rtcp}, nil
+}
+
+// counts reports the pairs in use and the pairs free or quarantined.
+func (p *portPool) counts() (inUse, free int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+
+	return p.inUse, len(p.free)
+}
