@@ -62,7 +62,7 @@ func (c *closing) compute(st *legState, plan *PricePlan) {
 func (l *Ledger) applyClose(ctx context.Context, tx *sql.Tx, c *closing) error {
 	return inSavepoint(ctx, tx, func() error {
 		e, q := &c.end, &c.end.Quality
-		n, err := exec(ctx, tx, l.stmts.closeLeg, ms(e.Ended), string(e.Status),
+		n, err := execStmt(ctx, tx, l.stmts.closeLeg, ms(e.Ended), string(e.Status),
 			string(e.Cause), e.SIPCode, e.SIPReason, c.ring.Milliseconds(),
 			c.talk.Milliseconds(), c.billable, q.Codec, q.SRTP, q.PacketsSent,
 			q.PacketsReceived, q.BytesSent, q.BytesReceived, q.PacketsLost,
@@ -81,7 +81,7 @@ func (l *Ledger) applyClose(ctx context.Context, tx *sql.Tx, c *closing) error {
 			}
 		}
 		if c.total != 0 {
-			_, err = exec(ctx, tx, l.stmts.addSpend, c.account, monthOf(e.Ended), c.total)
+			_, err = execStmt(ctx, tx, l.stmts.addSpend, c.account, monthOf(e.Ended), c.total)
 			if err != nil {
 				return fmt.Errorf("accounting: close leg %s: spend: %w", c.sid, err)
 			}
@@ -93,7 +93,7 @@ func (l *Ledger) applyClose(ctx context.Context, tx *sql.Tx, c *closing) error {
 
 func addCharge(ctx context.Context, tx *sql.Tx, st *sql.Stmt, account, day, unit string,
 	ch charge) error {
-	_, err := exec(ctx, tx, st, account, string(ch.category), day, ch.subject, ch.count,
+	_, err := execStmt(ctx, tx, st, account, string(ch.category), day, ch.subject, ch.count,
 		ch.usage, ch.price, unit)
 
 	return err

@@ -37,7 +37,7 @@ func (l *Ledger) OpenLeg(ctx context.Context, s LegStart) error {
 		trunk: s.TrunkSID, mediaMode: s.MediaMode, created: s.Created}
 	o := &op{
 		apply: func(ctx context.Context, tx *sql.Tx) error {
-			n, err := exec(ctx, tx, l.stmts.insertLeg, s.SID, s.ParentSID, s.AccountSID,
+			n, err := execStmt(ctx, tx, l.stmts.insertLeg, s.SID, s.ParentSID, s.AccountSID,
 				string(s.Direction), s.From, s.To, s.ForwardedFrom, s.CallerName, s.CallID,
 				s.ApplicationSID, s.TrunkSID, s.MediaMode, l.cfg.Node, ms(s.Created))
 			if err != nil {
@@ -86,7 +86,7 @@ func (l *Ledger) legEvent(ctx context.Context, sid string, at time.Time, stmt *s
 	}
 	o := &op{
 		apply: func(ctx context.Context, tx *sql.Tx) error {
-			n, err := exec(ctx, tx, stmt, ms(at), sid)
+			n, err := execStmt(ctx, tx, stmt, ms(at), sid)
 			if err != nil {
 				return fmt.Errorf("accounting: leg %s: %w", sid, err)
 			}

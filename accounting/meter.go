@@ -38,7 +38,7 @@ func (l *Ledger) Meter(ctx context.Context, accountSID string, c Category,
 			return inSavepoint(ctx, tx, func() error {
 				err := addCharge(ctx, tx, l.stmts.addUsage, accountSID, dayOf(now), unit, ch)
 				if err == nil && ch.price != 0 {
-					_, err = exec(ctx, tx, l.stmts.addSpend, accountSID, monthOf(now), ch.price)
+					_, err = execStmt(ctx, tx, l.stmts.addSpend, accountSID, monthOf(now), ch.price)
 				}
 				if err != nil {
 					return fmt.Errorf("accounting: meter %s: %w", c, err)

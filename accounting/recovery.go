@@ -97,7 +97,7 @@ func (l *Ledger) beat() {
 	now := l.now()
 	err := l.submit(context.Background(), &op{
 		apply: func(ctx context.Context, tx *sql.Tx) error {
-			_, err := exec(ctx, tx, l.stmts.heartbeat, l.cfg.Node, ms(now))
+			_, err := execStmt(ctx, tx, l.stmts.heartbeat, l.cfg.Node, ms(now))
 
 			return err
 		},
