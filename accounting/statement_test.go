@@ -23,9 +23,9 @@ func TestStatementRollsUpAndReconciles(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	callAt(t, l, 1, acctA, t0, 61*time.Second)  // A: 66 s at 0.01 = 11000
-	callAt(t, l, 2, acctB, t0, 120*time.Second) // B inherits: 120 s = 20000
-	callAt(t, l, 3, acctC, t0, 10*time.Second)  // C own: 10 s at 0.03 = 5000
+	callAt(t, l, 1, acctA, t0, 61*time.Second)                       // A: 66 s at 0.01 = 11000
+	callAt(t, l, 2, acctB, t0, 120*time.Second)                      // B inherits: 120 s = 20000
+	callAt(t, l, 3, acctC, t0, 10*time.Second)                       // C own: 10 s at 0.03 = 5000
 	if err := l.Meter(ctx, acctB, CatRecordings, 2, 2); err != nil { // 10000
 		t.Fatal(err)
 	}
