@@ -1,0 +1,155 @@
+package sip
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Defaults applied by NewServer to zero Config fields.
+const (
+	DefaultMinExpires      = 60 * time.Second
+	DefaultMaxExpires      = 3600 * time.Second
+	DefaultExpires         = 3600 * time.Second
+	DefaultNonceTTL        = 30 * time.Second
+	DefaultMaxMessageBytes = 65535
+	DefaultRingTimeout     = 180 * time.Second
+	DefaultTrunkTimeout    = 4 * time.Second
+	DefaultNodeID          = "node-1"
+)
+
+// Config configures a Server. Zero fields take the defaults above.
+type Config struct {
+	// Listen is the host:port of the UDP and TCP listeners, e.g.
+	// "0.0.0.0:5060" (PATCHBAY_SIP_LISTEN). Empty: no UDP/TCP listener.
+	Listen string
+
+	// TLSListen is the host:port of the TLS listener; TLSCertFile and
+	// TLSKeyFile are its PEM certificate chain and key. Empty: no TLS.
+	TLSListen, TLSCertFile, TLSKeyFile string
+
+	// WSListen is the host:port of the WebSocket (RFC 7118) listener.
+	// Empty: none. Secure WebSocket is not offered.
+	WSListen string
+
+	// PublicAddr is the host (no port) this server puts in Via,
+	// Record-Route and Contact. Empty: the host of the first listener,
+	// which must then not be a wildcard address.
+	PublicAddr string
+
+	// MinExpires and MaxExpires bound registration intervals (60s, 3600s):
+	// shorter ones get 423, longer ones are shortened.
+	MinExpires, MaxExpires time.Duration
+
+	// NonceTTL is the lifetime of a digest nonce (30s).
+	NonceTTL time.Duration
+
+	// NonceSecret keys the stateless digest nonces; nodes sharing it accept
+	// each other's nonces. Random when nil.
+	NonceSecret []byte
+
+	// MaxMessageBytes is the largest SIP message accepted (65535); larger
+	// datagrams are dropped and a larger stream message closes the
+	// connection.
+	MaxMessageBytes int
+
+	// TrustedSources are networks (an SBC in front of Patchbay, a test
+	// harness) whose REGISTERs and device calls into a known domain are
+	// accepted without digest authentication. The account is still found
+	// by domain and admitted as usual. Empty: nothing is trusted by source
+	// except trunk and domain IP access lists.
+	TrustedSources []netip.Prefix
+
+	// NodeID names this node in location bindings ("node-1").
+	NodeID string
+
+	// RingTimeout is the proxy's Timer C (RFC 3261 section 16.6 step 11):
+	// how long a forked INVITE may ring before its branches are cancelled
+	// and the caller gets 408 (180s).
+	RingTimeout time.Duration
+
+	// TrunkTimeout is how long DialTrunk waits for the first response of
+	// one origination target before failing over to the next (4s).
+	TrunkTimeout time.Duration
+
+	// Logger receives the server's logs (slog.Default()).
+	Logger *slog.Logger
+
+	// Registerer receives the server's metrics. Nil: a private registry,
+	// so that tests and several servers never collide.
+	Registerer prometheus.Registerer
+}
+
+// withDefaults returns c with zero fields defaulted.
+func (c Config) withDefaults() Config {
+	if c.MinExpires == 0 {
+		c.MinExpires = DefaultMinExpires
+	}
+	if c.MaxExpires == 0 {
+		c.MaxExpires = DefaultMaxExpires
+	}
+	if c.NonceTTL == 0 {
+		c.NonceTTL = DefaultNonceTTL
+	}
+	if c.MaxMessageBytes == 0 {
+		c.MaxMessageBytes = DefaultMaxMessageBytes
+	}
+	if c.NodeID == "" {
+		c.NodeID = DefaultNodeID
+	}
+	if c.RingTimeout == 0 {
+		c.RingTimeout = DefaultRingTimeout
+	}
+	if c.TrunkTimeout == 0 {
+		c.TrunkTimeout = DefaultTrunkTimeout
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Registerer == nil {
+		c.Registerer = prometheus.NewRegistry()
+	}
+
+	return c
+}
+
+// validate reports every problem of c, each naming its field.
+func (c Config) validate() error {
+	var errs []error
+	add := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%w: "+format, append([]any{ErrConfig}, args...)...))
+	}
+	if c.Listen == "" && c.TLSListen == "" && c.WSListen == "" {
+		add("listen: no listener configured")
+	}
+	for _, l := range [...]struct{ key, addr string }{
+		{"listen", c.Listen}, {"tls_listen", c.TLSListen}, {"ws_listen", c.WSListen},
+	} {
+		if l.addr == "" {
+			continue
+		}
+		if _, _, err := net.SplitHostPort(l.addr); err != nil {
+			add("%s: %q is not host:port", l.key, l.addr)
+		}
+	}
+	if c.TLSListen != "" && (c.TLSCertFile == "" || c.TLSKeyFile == "") {
+		add("tls_cert_file, tls_key_file: required with tls_listen")
+	}
+	if c.MinExpires < 0 || c.MaxExpires < c.MinExpires {
+		add("min_expires, max_expires: need 0 <= min (%s) <= max (%s)",
+			c.MinExpires, c.MaxExpires)
+	}
+	if c.MaxMessageBytes < 1024 {
+		add("max_message_bytes: %d is below 1024", c.MaxMessageBytes)
+	}
+	if c.NonceTTL < time.Second {
+		add("nonce_ttl: %s is below 1s", c.NonceTTL)
+	}
+
+	return errors.Join(errs...)
+}

@@ -1,0 +1,106 @@
+package sip
+
+import (
+	"net/netip"
+	"strings"
+
+	sipmsg "github.com/emiago/sipgo/sip"
+)
+
+// request is the per-request state shared by the handlers: the message,
+// its transaction and where it came from.
+type request struct {
+	req       *sipmsg.Request
+	tx        sipmsg.ServerTransaction
+	source    netip.AddrPort
+	transport string // lower case
+	secure    bool
+}
+
+// dispatch is the single entry point for requests from sipgo. It runs on a
+// goroutine of sipgo's transaction layer, one per request.
+func (s *Server) dispatch(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+	r := &request{req: req, tx: tx, transport: sipmsg.NetworkToLower(req.Transport())}
+	r.secure = r.transport == "tls" || r.transport == "wss"
+	src, err := netip.ParseAddrPort(req.Source())
+	if err != nil {
+		s.reply(r, errBadRequest)
+		return
+	}
+	r.source = netip.AddrPortFrom(src.Addr().Unmap(), src.Port())
+
+	switch {
+	case req.IsAck():
+		s.handleAck(r)
+	case req.IsCancel():
+		// A CANCEL matching a pending INVITE is answered by sipgo itself.
+		s.reply(r, errNoDialog)
+	case inDialog(req):
+		s.handleInDialog(r)
+	case s.draining.Load():
+		s.reply(r, errDraining, sipmsg.NewHeader("Retry-After", "30"))
+	case req.Method == sipmsg.REGISTER:
+		s.handleRegister(r)
+	case req.Method == sipmsg.OPTIONS:
+		s.handleOptions(r)
+	case req.Method == sipmsg.INVITE, req.Method == sipmsg.MESSAGE:
+		s.handleCall(r)
+	default:
+		s.reply(r, &StatusError{Code: 405, Reason: "Method Not Allowed"},
+			sipmsg.NewHeader("Allow", allowMethods))
+	}
+}
+
+// allowMethods lists what the edge accepts.
+const allowMethods = "INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, MESSAGE, INFO, UPDATE, " +
+	"PRACK, REFER, NOTIFY, SUBSCRIBE"
+
+// inDialog reports whether req belongs to a dialog (RFC 3261 12.2: a To tag).
+func inDialog(req *sipmsg.Request) bool {
+	to := req.To()
+
+	return to != nil && to.Params.Has("tag")
+}
+
+// reply answers r with the status of err and counts it.
+func (s *Server) reply(r *request, err error, extra ...sipmsg.Header) {
+	code, reason := statusOf(err)
+	res := sipmsg.NewResponseFromRequest(r.req, code, reason, nil)
+	for _, h := range extra {
+		res.AppendHeader(h)
+	}
+	s.send(r, res)
+}
+
+// send sends res on r's transaction and counts it.
+func (s *Server) send(r *request, res *sipmsg.Response) {
+	if r.tx == nil {
+		return
+	}
+	if err := r.tx.Respond(res); err != nil {
+		s.log.Debug("respond failed", "method", string(r.req.Method), "error", err)
+	}
+	if !res.IsProvisional() {
+		s.m.answered(string(r.req.Method), int(res.StatusCode))
+	}
+}
+
+// handleOptions answers keepalive and capability probes (RFC 3261 11.2).
+// An OPTIONS to a user of a domain is answered by the edge as well: the
+// edge does not reveal whether the user exists.
+func (s *Server) handleOptions(r *request) {
+	res := sipmsg.NewResponseFromRequest(r.req, 200, "OK", nil)
+	res.AppendHeader(sipmsg.NewHeader("Allow", allowMethods))
+	res.AppendHeader(sipmsg.NewHeader("Accept", "application/sdp"))
+	s.send(r, res)
+}
+
+// normalizeAOR lower-cases an address-of-record "user@host".
+func normalizeAOR(aor string) string {
+	return strings.ToLower(strings.TrimPrefix(strings.TrimPrefix(aor, "sip:"), "sips:"))
+}
+
+// aorOf returns the address-of-record of uri.
+func aorOf(uri sipmsg.Uri) string {
+	return strings.ToLower(uri.User + "@" + uri.Host)
+}

@@ -1,0 +1,293 @@
+package sip
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emiago/sipgo"
+	sipmsg "github.com/emiago/sipgo/sip"
+	idigest "github.com/icholy/digest"
+)
+
+// phone is a small sipgo user agent for tests: it registers (answering
+// digest), places calls through the server and answers calls sent to it.
+type phone struct {
+	t         *testing.T
+	ua        *sipgo.UserAgent
+	cli       *sipgo.Client
+	transport string // "udp" or "tcp"
+	laddr     *net.UDPAddr
+	port      int
+	server    string // host:port of the Patchbay server
+	user      string
+	domain    string
+	password  string
+	cseq      uint32
+	callID    string
+
+	// answer decides how an incoming INVITE is answered; nil: 180 then 200.
+	answer func(req *sipmsg.Request, tx sipmsg.ServerTransaction)
+
+	mu       sync.Mutex
+	received []*sipmsg.Request // requests that reached this phone
+	got      chan *sipmsg.Request
+}
+
+// newPhone starts a phone listening on 127.0.0.1:0 for transport.
+func newPhone(t *testing.T, transport, server, user, domain, password string) *phone {
+	t.Helper()
+	ua, err := sipgo.NewUA(sipgo.WithUserAgent("testphone"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &phone{t: t, ua: ua, transport: transport, server: server, user: user,
+		domain: domain, password: password, cseq: 1, callID: sipmsg.GenerateTagN(12),
+		got: make(chan *sipmsg.Request, 64)}
+	srv, err := sipgo.NewServer(ua)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.OnNoRoute(p.onRequest)
+	p.listen(srv)
+	opts := []sipgo.ClientOption{sipgo.WithClientHostname("127.0.0.1")}
+	if transport == "udp" {
+		opts = append(opts, sipgo.WithClientConnectionAddr(p.laddr.String()))
+	}
+	if p.cli, err = sipgo.NewClient(ua, opts...); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ua.Close() })
+
+	return p
+}
+
+// listen binds the phone's own socket so that it can be called.
+func (p *phone) listen(srv *sipgo.Server) {
+	p.t.Helper()
+	if p.transport == "udp" {
+		c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+		if err != nil {
+			p.t.Fatal(err)
+		}
+		p.laddr = c.LocalAddr().(*net.UDPAddr)
+		p.port = p.laddr.Port
+		go srv.ServeUDP(c)
+		p.t.Cleanup(func() { c.Close() })
+		return
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	p.port = l.Addr().(*net.TCPAddr).Port
+	go srv.ServeTCP(l)
+	p.t.Cleanup(func() { l.Close() })
+}
+
+// onRequest records every request and answers it.
+func (p *phone) onRequest(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+	p.mu.Lock()
+	p.received = append(p.received, req)
+	p.mu.Unlock()
+	select {
+	case p.got <- req:
+	default:
+	}
+	switch req.Method {
+	case sipmsg.ACK:
+	case sipmsg.INVITE:
+		if p.answer != nil {
+			p.answer(req, tx)
+			return
+		}
+		ringThenAnswer(p, 0)(req, tx)
+	default:
+		tx.Respond(sipmsg.NewResponseFromRequest(req, 200, "OK", nil))
+	}
+}
+
+// ringThenAnswer answers an INVITE with 180, then after d with 200 and SDP.
+func ringThenAnswer(p *phone, d time.Duration) func(*sipmsg.Request, sipmsg.ServerTransaction) {
+	return func(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+		tx.Respond(sipmsg.NewResponseFromRequest(req, 180, "Ringing", nil))
+		select {
+		case <-time.After(d):
+		case <-tx.Done():
+			return
+		}
+		res := sipmsg.NewResponseFromRequest(req, 200, "OK", []byte("v=0\r\n"))
+		res.AppendHeader(sipmsg.NewHeader("Content-Type", "application/sdp"))
+		res.AppendHeader(p.contact())
+		tx.Respond(res)
+	}
+}
+
+// ringForever answers 180 and waits until the transaction ends.
+func ringForever(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+	tx.Respond(sipmsg.NewResponseFromRequest(req, 180, "Ringing", nil))
+	<-tx.Done()
+}
+
+// answerWith answers an INVITE with code at once.
+func answerWith(code int) func(*sipmsg.Request, sipmsg.ServerTransaction) {
+	return func(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+		tx.Respond(sipmsg.NewResponseFromRequest(req, code, "Test", nil))
+	}
+}
+
+// waitFor returns the next request of method that reached the phone.
+func (p *phone) waitFor(method sipmsg.RequestMethod, d time.Duration) *sipmsg.Request {
+	p.t.Helper()
+	deadline := time.After(d)
+	for {
+		select {
+		case req := <-p.got:
+			if req.Method == method {
+				return req
+			}
+		case <-deadline:
+			p.t.Fatalf("%s: no %s within %s", p.user, method, d)
+			return nil
+		}
+	}
+}
+
+// count returns how many requests of method reached the phone.
+func (p *phone) count(method sipmsg.RequestMethod) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for _, r := range p.received {
+		if r.Method == method {
+			n++
+		}
+	}
+
+	return n
+}
+
+func (p *phone) contact() *sipmsg.ContactHeader {
+	params := sipmsg.NewParams()
+	params.Add("transport", p.transport)
+
+	return &sipmsg.ContactHeader{Address: sipmsg.Uri{Scheme: "sip", User: p.user,
+		Host: "127.0.0.1", Port: p.port, UriParams: params}}
+}
+
+// serverURI is the Request-URI user@host aimed at the server's socket.
+func (p *phone) request(method sipmsg.RequestMethod, user, host string) *sipmsg.Request {
+	params := sipmsg.NewParams()
+	params.Add("transport", p.transport)
+	req := sipmsg.NewRequest(method, sipmsg.Uri{Scheme: "sip", User: user, Host: host,
+		UriParams: params})
+	req.SetDestination(p.server)
+	req.SetTransport(sipmsg.NetworkToUpper(p.transport))
+	from := &sipmsg.FromHeader{Address: sipmsg.Uri{Scheme: "sip", User: p.user, Host: p.domain},
+		Params: sipmsg.NewParams()}
+	from.Params.Add("tag", sipmsg.GenerateTagN(8))
+	req.AppendHeader(from)
+	req.AppendHeader(&sipmsg.ToHeader{Address: sipmsg.Uri{Scheme: "sip", User: user, Host: host},
+		Params: sipmsg.NewParams()})
+	p.cseq++
+	req.AppendHeader(&sipmsg.CSeqHeader{SeqNo: p.cseq, MethodName: method})
+	req.AppendHeader(p.contact())
+
+	return req
+}
+
+// registerReq builds a REGISTER of the phone's AOR with expires seconds.
+func (p *phone) registerReq(expires int) *sipmsg.Request {
+	req := p.request(sipmsg.REGISTER, p.user, p.domain)
+	req.Recipient.User = ""
+	cid := sipmsg.CallIDHeader(p.callID)
+	req.AppendHeader(&cid)
+	if expires >= 0 {
+		req.AppendHeader(sipmsg.NewHeader("Expires", strconv.Itoa(expires)))
+	}
+
+	return req
+}
+
+// do sends req and returns its final response.
+func (p *phone) do(req *sipmsg.Request) *sipmsg.Response {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	res, err := p.cli.Do(ctx, req)
+	if err != nil {
+		p.t.Fatalf("%s %s: %v", p.user, req.Method, err)
+	}
+
+	return res
+}
+
+// authorize adds digest credentials answering the challenge in res
+// (algorithm picks the challenge; "" takes the first).
+func (p *phone) authorize(req *sipmsg.Request, res *sipmsg.Response, alg string, nc int) {
+	p.t.Helper()
+	name, answer := "WWW-Authenticate", "Authorization"
+	if res.StatusCode == 407 {
+		name, answer = "Proxy-Authenticate", "Proxy-Authorization"
+	}
+	var chal *idigest.Challenge
+	for _, h := range res.GetHeaders(name) {
+		c, err := idigest.ParseChallenge(h.Value())
+		if err != nil {
+			p.t.Fatalf("challenge %q: %v", h.Value(), err)
+		}
+		if alg == "" || c.Algorithm == alg {
+			chal = c
+			break
+		}
+	}
+	if chal == nil {
+		p.t.Fatalf("no %s challenge in %d", alg, res.StatusCode)
+	}
+	cred, err := idigest.Digest(chal, idigest.Options{Method: string(req.Method),
+		URI: req.Recipient.Addr(), Username: p.user, Password: p.password, Count: nc})
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	req.RemoveHeader(answer)
+	req.AppendHeader(sipmsg.NewHeader(answer, cred.String()))
+}
+
+// retry re-sends req with a new CSeq and Via after a challenge.
+func (p *phone) retry(req *sipmsg.Request) *sipmsg.Response {
+	p.t.Helper()
+	p.cseq++
+	req.CSeq().SeqNo = p.cseq
+	req.RemoveHeader("Via")
+
+	return p.do(req)
+}
+
+// register registers the phone for expires seconds, answering a digest
+// challenge, and returns the final response.
+func (p *phone) register(expires int) *sipmsg.Response {
+	p.t.Helper()
+	req := p.registerReq(expires)
+	res := p.do(req)
+	if res.StatusCode != 401 {
+		return res
+	}
+	p.authorize(req, res, "", 1)
+
+	return p.retry(req)
+}
+
+// mustRegister registers and fails the test unless the answer is 200.
+func (p *phone) mustRegister() {
+	p.t.Helper()
+	if res := p.register(300); res.StatusCode != 200 {
+		p.t.Fatalf("%s register: %d %s", p.user, res.StatusCode, res.Reason)
+	}
+}
+
+// String names the phone in failures.
+func (p *phone) String() string { return fmt.Sprintf("%s@%s/%s", p.user, p.domain, p.transport) }
