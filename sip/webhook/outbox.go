@@ -1,0 +1,243 @@
+package webhook
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/patchbay/patchbay/tenancy"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// MigrationComponent names the outbox's schema in schema_migrations.
+const MigrationComponent = "webhook_outbox"
+
+// TokenFunc returns the auth token that signs requests for an account.
+type TokenFunc func(ctx context.Context, accountSID string) (string, error)
+
+// OutboxConfig tunes an Outbox. The zero value of each field selects its
+// default; Client and Tokens are required.
+type OutboxConfig struct {
+	Client       *Client
+	Tokens       TokenFunc
+	Workers      int           // concurrent deliveries (4)
+	MaxAttempts  int           // attempts before an event is given up (8)
+	BackoffBase  time.Duration // wait after the first failure, doubled each time (1s)
+	BackoffMax   time.Duration // longest wait between attempts (5m)
+	PollInterval time.Duration // how often due retries are looked for (1s)
+	Retention    time.Duration // delivered and given-up rows are kept this long (24h)
+	Logger       *slog.Logger  // (slog.Default())
+	Now          func() time.Time
+}
+
+func (c OutboxConfig) withDefaults() OutboxConfig {
+	if c.Workers <= 0 {
+		c.Workers = 4
+	}
+	if c.MaxAttempts <= 0 {
+		c.MaxAttempts = 8
+	}
+	if c.BackoffBase <= 0 {
+		c.BackoffBase = time.Second
+	}
+	if c.BackoffMax <= 0 {
+		c.BackoffMax = 5 * time.Minute
+	}
+	if c.PollInterval <= 0 {
+		c.PollInterval = time.Second
+	}
+	if c.Retention <= 0 {
+		c.Retention = 24 * time.Hour
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+
+	return c
+}
+
+// Event is one status callback to deliver.
+type Event struct {
+	AccountSID string
+	CallSID    string // events of one call are delivered strictly in order
+	URL        string // absolute http(s) URL
+	Method     string // GET or POST (POST)
+	Params     url.Values
+}
+
+// OutboxStats is a snapshot of an Outbox's counters.
+type OutboxStats struct {
+	Enqueued  uint64
+	Delivered uint64
+	Retried   uint64 // failed attempts that will be retried
+	GivenUp   uint64
+}
+
+// Outbox delivers status callbacks durably: Enqueue stores the event in
+// SQLite (one insert), and a pool of workers delivers it in the background,
+// retrying with exponential backoff up to MaxAttempts, strictly in order
+// per call (a call's later event waits until its earlier one is delivered
+// or given up). Undelivered events survive a restart: a new Outbox on the
+// same database resumes them. Delivery is at least once: an event whose
+// attempt was cut by Close or a crash is sent again.
+//
+// One Outbox must own a database's outbox table; several processes sharing
+// one table would deliver events twice. Outbox is safe for concurrent use.
+type Outbox struct {
+	cfg    OutboxConfig
+	log    *slog.Logger
+	db     *sql.DB
+	insert *sql.Stmt
+
+	ctx    context.Context // cancelled by Close
+	cancel context.CancelCauseFunc
+	wake   chan struct{}
+	jobs   chan outboxRow
+	wg     sync.WaitGroup
+	once   sync.Once
+
+	// mu guards inflight: ids of rows being delivered.
+	mu       sync.Mutex
+	inflight map[int64]bool
+
+	enqueued, delivered, retried, givenUp atomic.Uint64
+}
+
+type outboxRow struct {
+	id         int64
+	accountSID string
+	callSID    string
+	seq        int64
+	url        string
+	method     string
+	params     string
+	attempts   int
+}
+
+// OpenOutbox applies the outbox's migrations to db and starts delivering.
+// The caller keeps ownership of db and closes it after Close.
+func OpenOutbox(ctx context.Context, db *sql.DB, cfg OutboxConfig) (*Outbox, error) {
+	if cfg.Client == nil || cfg.Tokens == nil {
+		return nil, errors.New("webhook: outbox needs a Client and a TokenFunc")
+	}
+	cfg = cfg.withDefaults()
+	sub, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		return nil, fmt.Errorf("webhook: outbox migrations: %w", err)
+	}
+	if err := tenancy.ApplyMigrations(ctx, db, MigrationComponent, sub); err != nil {
+		return nil, fmt.Errorf("webhook: outbox: %w", err)
+	}
+	insert, err := db.PrepareContext(ctx, `INSERT INTO webhook_outbox
+		(account_sid, call_sid, seq, url, method, params, next_attempt, created)
+		VALUES (?, ?, (SELECT COALESCE(MAX(seq), -1) + 1 FROM webhook_outbox
+		WHERE call_sid = ?), ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return nil, fmt.Errorf("webhook: outbox: prepare: %w", err)
+	}
+
+	o := &Outbox{
+		cfg: cfg, log: cfg.Logger.With("component", "webhook_outbox"), db: db,
+		insert: insert, wake: make(chan struct{}, 1), jobs: make(chan outboxRow),
+		inflight: make(map[int64]bool),
+	}
+	o.ctx, o.cancel = context.WithCancelCause(context.WithoutCancel(ctx))
+	o.wg.Add(1 + cfg.Workers)
+	go o.dispatch()
+	for range cfg.Workers {
+		go o.work()
+	}
+
+	return o, nil
+}
+
+// Enqueue stores ev for delivery and returns once it is durable; it does
+// not wait for delivery. The event's SequenceNumber (from 0 per call) is
+// assigned here.
+func (o *Outbox) Enqueue(ctx context.Context, ev Event) error {
+	if o.ctx.Err() != nil {
+		return ErrClosed
+	}
+	method := ev.Method
+	if method == "" {
+		method = http.MethodPost
+	}
+	if method != http.MethodGet && method != http.MethodPost {
+		return fmt.Errorf("%w: method %q", ErrBadTarget, ev.Method)
+	}
+	if _, err := ResolveURL(ev.URL, ""); err != nil {
+		return err
+	}
+	now := o.cfg.Now().UnixMilli()
+	_, err := o.insert.ExecContext(ctx, ev.AccountSID, ev.CallSID, ev.CallSID, ev.URL, method,
+		ev.Params.Encode(), now, now)
+	if err != nil {
+		return fmt.Errorf("webhook: enqueue: %w", err)
+	}
+	o.enqueued.Add(1)
+	o.poke()
+
+	return nil
+}
+
+// Stats returns a snapshot of the counters.
+func (o *Outbox) Stats() OutboxStats {
+	return OutboxStats{
+		Enqueued: o.enqueued.Load(), Delivered: o.delivered.Load(),
+		Retried: o.retried.Load(), GivenUp: o.givenUp.Load(),
+	}
+}
+
+// Pending returns the number of events not yet delivered or given up.
+func (o *Outbox) Pending(ctx context.Context) (int, error) {
+	var n int
+	err := o.db.QueryRowContext(ctx,
+		`SELECT count(*) FROM webhook_outbox WHERE state = 0`).Scan(&n)
+
+	return n, err
+}
+
+// Close stops delivery, cancelling attempts in flight (their events stay
+// pending), and waits for the workers. It is idempotent and does not close
+// the database.
+func (o *Outbox) Close() error {
+	o.once.Do(func() {
+		o.cancel(ErrClosed)
+		o.wg.Wait()
+		o.insert.Close()
+	})
+
+	return nil
+}
+
+func (o *Outbox) poke() {
+	select {
+	case o.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (o *Outbox) backoff(attempts int) time.Duration {
+	d := o.cfg.BackoffBase
+	for i := 1; i < attempts && d < o.cfg.BackoffMax; i++ {
+		d *= 2
+	}
+	d = min(d, o.cfg.BackoffMax)
+	// Up to a fifth of jitter spreads retries of many calls to one host.
+	return d - time.Duration(rand.Int64N(int64(d)/5+1))
+}

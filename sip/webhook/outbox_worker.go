@@ -1,0 +1,190 @@
+package webhook
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync/atomic"
+	"time"
+)
+
+// The outbox row states.
+const (
+	statePending   = 0
+	stateDelivered = 1
+	stateGivenUp   = 2
+)
+
+const pruneEvery = time.Minute
+
+// dispatch hands due rows to the workers until Close.
+func (o *Outbox) dispatch() {
+	defer o.wg.Done()
+	defer close(o.jobs)
+	tick := time.NewTicker(o.cfg.PollInterval)
+	defer tick.Stop()
+	lastPrune := time.Time{}
+	for {
+		rows, err := o.due()
+		if err != nil && o.ctx.Err() == nil {
+			o.log.Error("outbox query failed", "error", err)
+		}
+		for _, r := range rows {
+			select {
+			case o.jobs <- r:
+			case <-o.ctx.Done():
+				return
+			}
+		}
+		if now := o.cfg.Now(); now.Sub(lastPrune) > pruneEvery {
+			o.prune(now)
+			lastPrune = now
+		}
+		select {
+		case <-o.ctx.Done():
+			return
+		case <-o.wake:
+		case <-tick.C:
+		}
+	}
+}
+
+// due returns rows ready for an attempt: pending, due, not in flight, and
+// the earliest pending row of their call. Returned rows are marked in
+// flight. mu is held from before the query so that a row a worker finishes
+// meanwhile (state updated, then removed from inflight under mu) is never
+// read as pending and handed out again.
+func (o *Outbox) due() ([]outboxRow, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	rows, err := o.db.QueryContext(o.ctx, `SELECT id, account_sid, call_sid, seq, url, method,
+		params, attempts FROM webhook_outbox o
+		WHERE state = 0 AND next_attempt <= ? AND NOT EXISTS (
+			SELECT 1 FROM webhook_outbox p
+			WHERE p.call_sid = o.call_sid AND p.state = 0 AND p.id < o.id)
+		ORDER BY id LIMIT ?`, o.cfg.Now().UnixMilli(), o.cfg.Workers*4)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []outboxRow
+	for rows.Next() {
+		var r outboxRow
+		err := rows.Scan(&r.id, &r.accountSID, &r.callSID, &r.seq, &r.url, &r.method,
+			&r.params, &r.attempts)
+		if err != nil {
+			return out, err
+		}
+		if o.inflight[r.id] {
+			continue
+		}
+		o.inflight[r.id] = true
+		out = append(out, r)
+	}
+
+	return out, rows.Err()
+}
+
+func (o *Outbox) prune(now time.Time) {
+	cut := now.Add(-o.cfg.Retention).UnixMilli()
+	_, err := o.db.ExecContext(o.ctx,
+		`DELETE FROM webhook_outbox WHERE state <> 0 AND created < ?`, cut)
+	if err != nil && o.ctx.Err() == nil {
+		o.log.Error("outbox prune failed", "error", err)
+	}
+}
+
+// work delivers rows until the dispatcher closes jobs.
+func (o *Outbox) work() {
+	defer o.wg.Done()
+	for r := range o.jobs {
+		o.attempt(r)
+		o.mu.Lock()
+		delete(o.inflight, r.id)
+		o.mu.Unlock()
+		o.poke()
+	}
+}
+
+// attempt makes one delivery attempt and records its outcome. An attempt
+// cut by Close leaves the row as it was.
+func (o *Outbox) attempt(r outboxRow) {
+	defer func() {
+		if p := recover(); p != nil {
+			o.log.Error("outbox delivery panicked", "call_sid", r.callSID, "panic", p)
+		}
+	}()
+	err := o.deliver(r)
+	if o.ctx.Err() != nil {
+		return
+	}
+	attempts := r.attempts + 1
+	var (
+		res     error
+		counter *atomic.Uint64
+	)
+	switch {
+	case err == nil:
+		res, counter = o.finish(r.id, stateDelivered, attempts, ""), &o.delivered
+	case permanent(err) || attempts >= o.cfg.MaxAttempts:
+		o.log.Warn("status callback given up", "call_sid", r.callSID, "seq", r.seq,
+			"attempts", attempts, "error", err)
+		res, counter = o.finish(r.id, stateGivenUp, attempts, err.Error()), &o.givenUp
+	default:
+		next := o.cfg.Now().Add(o.backoff(attempts))
+		o.log.Debug("status callback retry", "call_sid", r.callSID, "seq", r.seq,
+			"attempts", attempts, "next", next, "error", err)
+		_, res = o.db.ExecContext(o.ctx, `UPDATE webhook_outbox SET attempts = ?,
+			next_attempt = ?, last_error = ? WHERE id = ?`,
+			attempts, next.UnixMilli(), err.Error(), r.id)
+		counter = &o.retried
+	}
+	if res != nil {
+		if o.ctx.Err() == nil {
+			o.log.Error("outbox update failed", "call_sid", r.callSID, "error", res)
+		}
+
+		return
+	}
+	counter.Add(1)
+}
+
+func (o *Outbox) finish(id int64, state, attempts int, lastErr string) error {
+	_, err := o.db.ExecContext(o.ctx, `UPDATE webhook_outbox SET state = ?, attempts = ?,
+		last_error = ? WHERE id = ?`, state, attempts, lastErr, id)
+
+	return err
+}
+
+func (o *Outbox) deliver(r outboxRow) error {
+	token, err := o.cfg.Tokens(o.ctx, r.accountSID)
+	if err != nil {
+		return fmt.Errorf("auth token of %s: %w", r.accountSID, err)
+	}
+	params, err := url.ParseQuery(r.params)
+	if err != nil {
+		return fmt.Errorf("%w: stored parameters: %w", ErrBadTarget, err)
+	}
+	params.Set("SequenceNumber", strconv.FormatInt(r.seq, 10))
+	_, err = o.cfg.Client.Do(o.ctx, Request{
+		AuthToken: token, URL: r.url, Method: r.method, Params: params,
+	})
+
+	return err
+}
+
+// permanent reports whether retrying err is pointless: a target that cannot
+// be requested, or a 4xx answer other than 408 and 429.
+func permanent(err error) bool {
+	if errors.Is(err, ErrBadTarget) {
+		return true
+	}
+	var fe *FetchError
+	if errors.As(err, &fe) && fe.Status >= 400 && fe.Status < 500 {
+		return fe.Status != http.StatusRequestTimeout && fe.Status != http.StatusTooManyRequests
+	}
+
+	return false
+}
