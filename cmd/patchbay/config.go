@@ -1,0 +1,39 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"net/url"
+
+	"gopkg.in/yaml.v3"
+)
+
+// runConfig is the config command: it loads and validates the settings as
+// serve would and prints the effective result as YAML, secrets hidden. A
+// bad setting fails it like serve, so it doubles as a configuration check.
+func runConfig(std stdio, environ []string, args []string) error {
+	fs := flag.NewFlagSet("config", flag.ContinueOnError)
+	file := fs.String("config", "", "YAML settings `file`")
+	if err := parseFlags(fs, args, std); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(*file, environ)
+	if err != nil {
+		return err
+	}
+	shown := *cfg
+	if shown.AdminToken != "" {
+		shown.AdminToken = "(hidden)"
+	}
+	if u, err := url.Parse(shown.RedisURL); err == nil && shown.RedisURL != "" {
+		u.RawQuery = ""
+		shown.RedisURL = u.Redacted()
+	}
+	out, err := yaml.Marshal(&shown)
+	if err != nil {
+		return fmt.Errorf("config: encode: %w", err)
+	}
+	_, err = std.out.Write(out)
+
+	return err
+}

@@ -1,0 +1,253 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/patchbay/patchbay/conf"
+	"github.com/patchbay/patchbay/tenancy"
+)
+
+// readHeaderTimeout bounds how long a client may take to send request
+// headers to the API listener.
+const readHeaderTimeout = 10 * time.Second
+
+// server is the running process: every component, opened in order by
+// openServer and closed in reverse by Close. To add a component, open it
+// in openServer after what it depends on, register its Close with onClose
+// right away, add its readiness check with onReady, and mount its HTTP
+// handlers in routes.
+type server struct {
+	cfg        *conf.Config
+	log        *slog.Logger
+	registry   *prometheus.Registry // non-global; components register here
+	db         *sql.DB
+	store      *tenancy.Store
+	adminToken string
+	apiLn      net.Listener
+	http       *http.Server
+
+	draining atomic.Bool // set when Run starts draining; /readyz then fails
+
+	// closers and checks are only appended to during openServer.
+	closers []namedCloser
+	checks  []readyCheck
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+type namedCloser struct {
+	name  string
+	close func() error
+}
+
+// readyCheck reports whether one component can serve; /readyz runs all.
+type readyCheck struct {
+	name  string
+	check func(ctx context.Context) error
+}
+
+// openServer opens every component in dependency order. On failure it
+// closes what it had opened and returns the first error. announce receives
+// the admin token when one is generated on first start.
+func openServer(ctx context.Context, cfg *conf.Config, log *slog.Logger,
+	announce io.Writer) (*server, error) {
+	s := &server{cfg: cfg, log: log, registry: newRegistry()}
+	if err := s.open(ctx, announce); err != nil {
+		return nil, errors.Join(err, s.Close())
+	}
+
+	return s, nil
+}
+
+func (s *server) open(ctx context.Context, announce io.Writer) error {
+	if err := prepareDataDir(s.cfg.DataDir); err != nil {
+		return err
+	}
+	if err := s.openStore(ctx); err != nil {
+		return err
+	}
+	token, err := adminToken(s.cfg.DataDir, s.cfg.AdminToken, announce)
+	if err != nil {
+		return err
+	}
+	s.adminToken = token
+
+	return s.openHTTP()
+}
+
+// openStore opens the SQLite database and the tenancy store on it.
+func (s *server) openStore(ctx context.Context) error {
+	file := filepath.Join(s.cfg.DataDir, dbFileName)
+	db, err := tenancy.OpenDB(ctx, file)
+	if err != nil {
+		return err
+	}
+	s.db = db
+	s.onClose("database", db.Close)
+	s.onReady("database", db.PingContext)
+
+	store, err := tenancy.NewStore(ctx, db)
+	if err != nil {
+		return err
+	}
+	s.store = store
+	s.onClose("tenancy store", store.Close)
+
+	return nil
+}
+
+// openHTTP binds the API listener; Run serves on it.
+func (s *server) openHTTP() error {
+	ln, err := net.Listen("tcp", s.cfg.API.Listen)
+	if err != nil {
+		return fmt.Errorf("%w: api.listen %s: %w", errListen, s.cfg.API.Listen, unwrapNet(err))
+	}
+	s.apiLn = ln
+	s.onClose("api listener", func() error { return ignoreClosed(ln.Close()) })
+	s.http = &http.Server{
+		Handler:           s.routes(),
+		ReadHeaderTimeout: readHeaderTimeout,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	s.onClose("api server", func() error { return ignoreClosed(s.http.Close()) })
+
+	return nil
+}
+
+// onClose registers fn to run, in reverse order of registration, on Close.
+func (s *server) onClose(name string, fn func() error) {
+	s.closers = append(s.closers, namedCloser{name: name, close: fn})
+}
+
+// onReady registers a readiness check for /readyz.
+func (s *server) onReady(name string, fn func(ctx context.Context) error) {
+	s.checks = append(s.checks, readyCheck{name: name, check: fn})
+}
+
+// apiAddr is the address the API listener is bound to.
+func (s *server) apiAddr() net.Addr { return s.apiLn.Addr() }
+
+// Run serves until ctx is done, then drains: it marks the server not
+// ready, stops accepting, and lets requests in progress finish until
+// calls.drain_timeout passes or hard is closed, whichever comes first.
+// Run returns nil after a clean drain; it does not Close the server.
+func (s *server) Run(ctx context.Context, hard <-chan struct{}) error {
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- s.http.Serve(s.apiLn) }()
+	s.log.Info("patchbay serving", "api_addr", s.apiAddr().String(),
+		"data_dir", s.cfg.DataDir, "version", version)
+
+	select {
+	case err := <-serveErr:
+		return fmt.Errorf("api server: %w", err)
+	case <-ctx.Done():
+	}
+
+	return s.drain(hard)
+}
+
+// drain stops accepting and waits for work in progress, within limits.
+func (s *server) drain(hard <-chan struct{}) error {
+	s.draining.Store(true)
+	timeout := s.cfg.Calls.DrainTimeout
+	s.log.Info("patchbay draining", "drain_timeout", timeout.String())
+	dctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	go func() {
+		select {
+		case <-hard:
+			cancel()
+		case <-dctx.Done():
+		}
+	}()
+
+	start := time.Now()
+	err := s.http.Shutdown(dctx)
+	if err != nil {
+		s.log.Warn("drain cut short", "after", time.Since(start).String(), "error", err)
+		return ignoreClosed(s.http.Close())
+	}
+	s.log.Info("patchbay drained", "duration", time.Since(start).String())
+
+	return nil
+}
+
+// Close closes every opened component in reverse order of opening and
+// returns their errors joined. It is idempotent and safe after a partial
+// openServer.
+func (s *server) Close() error {
+	s.closeOnce.Do(func() {
+		var errs []error
+		for i := len(s.closers) - 1; i >= 0; i-- {
+			c := s.closers[i]
+			if err := c.close(); err != nil {
+				errs = append(errs, fmt.Errorf("close %s: %w", c.name, err))
+			}
+		}
+		s.closeErr = errors.Join(errs...)
+	})
+
+	return s.closeErr
+}
+
+// runServe is the serve command: load settings, open, serve until a
+// signal, drain, close.
+func runServe(ctx context.Context, std stdio, environ []string, args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	file := fs.String("config", "", "YAML settings `file` (default: built-in defaults)")
+	if err := parseFlags(fs, args, std); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(*file, environ)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg.Log, std.err)
+	for _, name := range conf.UnknownEnv(environ) {
+		log.Warn("unknown environment variable ignored", "name", name)
+	}
+
+	s, err := openServer(ctx, cfg, log, std.err)
+	if err != nil {
+		return err
+	}
+	sigCtx, hard, stop := watchSignals(ctx, log)
+	defer stop()
+	runErr := s.Run(sigCtx, hard)
+
+	return errors.Join(runErr, s.Close())
+}
+
+// ignoreClosed treats "already closed" as success, for idempotent closes.
+func ignoreClosed(err error) error {
+	if errors.Is(err, http.ErrServerClosed) || errors.Is(err, net.ErrClosed) {
+		return nil
+	}
+
+	return err
+}
+
+// unwrapNet drops the operation and address a *net.OpError repeats.
+func unwrapNet(err error) error {
+	var oe *net.OpError
+	if errors.As(err, &oe) {
+		return oe.Err
+	}
+
+	return err
+}
