@@ -34,7 +34,7 @@ type Memory struct {
 // aorEntry holds one AOR's records, ordered by contact.
 type aorEntry struct {
 	aor     string
-	account string
+	account unique.Handle[string]
 	recs    []*record
 }
 
@@ -146,7 +146,7 @@ func (m *Memory) Apply(_ context.Context, u Update) ([]Binding, error) {
 	m.sweepLocked(now)
 
 	e := m.aors[u.AOR]
-	if e != nil && e.account != u.AccountSID {
+	if e != nil && e.account.Value() != u.AccountSID {
 		m.dropEntryLocked(e)
 		e = nil
 	}
@@ -199,8 +199,8 @@ func (m *Memory) applyLocked(e *aorEntry, u *Update, now time.Time) (*aorEntry, 
 	}
 
 	if e == nil && added > 0 {
-		e = &aorEntry{aor: strings.Clone(u.AOR), account: strings.Clone(u.AccountSID)}
-		m.aors[u.AOR] = e
+		e = &aorEntry{aor: strings.Clone(u.AOR), account: unique.Make(u.AccountSID)}
+		m.aors[e.aor] = e
 	}
 	// Sets first: an entry that keeps a binding is never unlinked.
 	for _, idx := range touched {
@@ -225,7 +225,7 @@ func (m *Memory) setLocked(e *aorEntry, u *Update, b *Binding) {
 		r = &record{entry: e, contact: strings.Clone(b.Contact), heapIdx: -1}
 		i, _ := e.search(b.Contact)
 		e.recs = slices.Insert(e.recs, i, r)
-		m.accounts[e.account]++
+		m.accounts[e.account.Value()]++
 	}
 	tc, _ := transportCode(b.Transport)
 	if r.callID != u.CallID {
@@ -251,7 +251,7 @@ func (m *Memory) removeLocked(r *record) {
 		e.recs = slices.Delete(e.recs, i, i+1)
 	}
 	m.expiry.remove(r)
-	m.decAccountLocked(e.account)
+	m.decAccountLocked(e.account.Value())
 	if len(e.recs) == 0 {
 		delete(m.aors, e.aor)
 	}
@@ -261,7 +261,7 @@ func (m *Memory) removeLocked(r *record) {
 func (m *Memory) dropEntryLocked(e *aorEntry) {
 	for _, r := range e.recs {
 		m.expiry.remove(r)
-		m.decAccountLocked(e.account)
+		m.decAccountLocked(e.account.Value())
 	}
 	e.recs = nil
 	delete(m.aors, e.aor)
@@ -312,7 +312,7 @@ func (e *aorEntry) bindings(now int64) []Binding {
 			continue
 		}
 		out = append(out, Binding{
-			AOR: e.aor, AccountSID: e.account, Contact: r.contact,
+			AOR: e.aor, AccountSID: e.account.Value(), Contact: r.contact,
 			Received: r.received, Transport: transports[r.transport],
 			CallID: r.callID, CSeq: r.cseq, Expires: time.Unix(0, r.expires),
 			UserAgent: r.userAgent.Value(), Node: r.node.Value(),

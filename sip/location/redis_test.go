@@ -16,14 +16,14 @@ import (
 
 // redisServer is a redis-server process started by a test.
 type redisServer struct {
-	t    *testing.T
+	t    testing.TB
 	port int
 	cmd  *exec.Cmd
 }
 
 // startRedis starts redis-server on a free loopback port without
 // persistence and stops it in Cleanup. A missing binary fails the test.
-func startRedis(t *testing.T) *redisServer {
+func startRedis(t testing.TB) *redisServer {
 	t.Helper()
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		t.Fatal("redis-server not found: install it (apt-get install -y redis-server) " +
@@ -88,7 +88,7 @@ func pingRedis(port int) bool {
 
 // testRedisURL returns PATCHBAY_TEST_REDIS_URL or the URL of a server
 // started for t.
-func testRedisURL(t *testing.T) string {
+func testRedisURL(t testing.TB) string {
 	t.Helper()
 	if u := os.Getenv("PATCHBAY_TEST_REDIS_URL"); u != "" {
 		return u
@@ -100,7 +100,7 @@ func testRedisURL(t *testing.T) string {
 // prefixSeq makes each store's keys distinct on a shared server.
 var prefixSeq atomic.Int64
 
-func newTestRedis(t *testing.T, url string) *Redis {
+func newTestRedis(t testing.TB, url string) *Redis {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
