@@ -1,6 +1,9 @@
 package tenancy
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Sentinel errors of the tenancy store. Callers check them with errors.Is;
 // the store wraps them with the kind and SID of what was looked up.
@@ -74,3 +77,10 @@ var (
 		"and a lower-case letter")
 	errNotEvent = errors.New("events must be initiated, ringing, answered or completed")
 )
+
+var errNotSID = errors.New("not a SID of the expected kind")
+
+// errOutOfRange reports an integer outside [lo, hi].
+func errOutOfRange(lo, hi int) error {
+	return fmt.Errorf("must be an integer from %d to %d", lo, hi)
+}

@@ -1,0 +1,79 @@
+package tenancy
+
+import "context"
+
+type applicationView struct {
+	baseView
+	FriendlyName         string   `json:"friendly_name"`
+	APIVersion           string   `json:"api_version"`
+	VoiceURL             string   `json:"voice_url"`
+	VoiceMethod          string   `json:"voice_method"`
+	VoiceFallbackURL     string   `json:"voice_fallback_url"`
+	VoiceFallbackMethod  string   `json:"voice_fallback_method"`
+	StatusCallback       string   `json:"status_callback"`
+	StatusCallbackMethod string   `json:"status_callback_method"`
+	StatusCallbackEvents []string `json:"status_callback_events"`
+}
+
+func viewApplication(_ scope, uri string, v *Application) any {
+	return applicationView{baseView: newBase(v.SID, v.AccountSID, v.Created, v.Updated, uri),
+		FriendlyName: v.FriendlyName, APIVersion: apiVersion, VoiceURL: v.VoiceURL,
+		VoiceMethod: v.VoiceMethod, VoiceFallbackURL: v.VoiceFallbackURL,
+		VoiceFallbackMethod: v.VoiceFallbackMethod, StatusCallback: v.StatusCallback,
+		StatusCallbackMethod: v.StatusCallbackMethod,
+		StatusCallbackEvents: append([]string{}, v.StatusCallbackEvents...)}
+}
+
+// applyApplication copies the present parameters into v.
+func applyApplication(f *form, v *Application) error {
+	f.text("FriendlyName", &v.FriendlyName)
+	f.url("VoiceUrl", &v.VoiceURL)
+	f.method("VoiceMethod", &v.VoiceMethod)
+	f.url("VoiceFallbackUrl", &v.VoiceFallbackURL)
+	f.method("VoiceFallbackMethod", &v.VoiceFallbackMethod)
+	f.url("StatusCallback", &v.StatusCallback)
+	f.method("StatusCallbackMethod", &v.StatusCallbackMethod)
+	if evs, ok := f.v["StatusCallbackEvent"]; ok && f.err == nil {
+		events, err := parseEvents(evs)
+		if err != nil {
+			return invalid("StatusCallbackEvent", err.Error())
+		}
+		v.StatusCallbackEvents = events
+	}
+
+	return f.err
+}
+
+func (a *API) mountApplications() {
+	s := a.store
+	mount(a, resource[Application]{
+		base:    "/2010-04-01/Accounts/{AccountSid}/Applications",
+		listKey: "applications",
+		create: func(ctx context.Context, sc scope, f *form) (*Application, error) {
+			v := &Application{AccountSID: sc.acct.SID, VoiceMethod: "POST",
+				VoiceFallbackMethod: "POST", StatusCallbackMethod: "POST",
+				StatusCallbackEvents: []string{"completed"}}
+			if err := applyApplication(f, v); err != nil {
+				return nil, err
+			}
+
+			return s.CreateApplication(ctx, v)
+		},
+		fetch: func(ctx context.Context, sc scope, sid string) (*Application, error) {
+			return s.ApplicationBySID(ctx, sc.acct.SID, sid)
+		},
+		update: func(ctx context.Context, sc scope, sid string, f *form) (*Application, error) {
+			return s.UpdateApplication(ctx, sc.acct.SID, sid, func(v *Application) error {
+				return applyApplication(f, v)
+			})
+		},
+		remove: func(ctx context.Context, sc scope, sid string) error {
+			return s.DeleteApplication(ctx, sc.acct.SID, sid)
+		},
+		list: func(ctx context.Context, sc scope, p Page) ([]*Application, bool, error) {
+			return s.ListApplications(ctx, sc.acct.SID, p)
+		},
+		view:  viewApplication,
+		sidOf: func(v *Application) string { return v.SID },
+	})
+}

@@ -1,0 +1,135 @@
+package tenancy
+
+import (
+	"context"
+	"net/http"
+	"strings"
+)
+
+// scope is what a resource request acts within: the account from the
+// {AccountSid} path segment, the parent resource from {ParentSid} (empty
+// for top-level resources) and the caller.
+type scope struct {
+	acct   *Account
+	parent string
+	caller caller
+}
+
+// resource describes one REST collection so that every collection has the
+// same routes, status codes and paging: GET and POST on base+".json", GET,
+// POST (when update is set) and DELETE on base+"/{Sid}.json".
+type resource[T any] struct {
+	base    string // pattern without ".json", with {AccountSid} and maybe {ParentSid}
+	listKey string // the name of the list in list responses
+	create  func(ctx context.Context, sc scope, f *form) (*T, error)
+	fetch   func(ctx context.Context, sc scope, sid string) (*T, error)
+	update  func(ctx context.Context, sc scope, sid string, f *form) (*T, error) // nil: none
+	remove  func(ctx context.Context, sc scope, sid string) error
+	list    func(ctx context.Context, sc scope, p Page) ([]*T, bool, error)
+	view    func(sc scope, uri string, v *T) any // the JSON form of v at uri
+	sidOf   func(v *T) string
+}
+
+// mount registers the collection's routes on the API.
+func mount[T any](a *API, res resource[T]) {
+	a.HandleAccount("GET "+res.base+".json", func(w http.ResponseWriter, r *http.Request,
+		acct *Account) {
+		listResource(a, w, r, res, scopeOf(r, acct))
+	})
+	a.HandleAccount("POST "+res.base+".json", func(w http.ResponseWriter, r *http.Request,
+		acct *Account) {
+		writeResource(a, w, r, res, scopeOf(r, acct), "", http.StatusCreated)
+	})
+	a.HandleAccount("GET "+res.base+"/{Sid}", func(w http.ResponseWriter, r *http.Request,
+		acct *Account) {
+		sc := scopeOf(r, acct)
+		v, err := res.fetch(r.Context(), sc, itemSID(r))
+		reply(a, w, r, res, sc, v, err, http.StatusOK)
+	})
+	if res.update != nil {
+		a.HandleAccount("POST "+res.base+"/{Sid}", func(w http.ResponseWriter, r *http.Request,
+			acct *Account) {
+			writeResource(a, w, r, res, scopeOf(r, acct), itemSID(r), http.StatusOK)
+		})
+	}
+	a.HandleAccount("DELETE "+res.base+"/{Sid}", func(w http.ResponseWriter, r *http.Request,
+		acct *Account) {
+		if err := res.remove(r.Context(), scopeOf(r, acct), itemSID(r)); err != nil {
+			a.fail(w, r, err)
+
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+func scopeOf(r *http.Request, acct *Account) scope {
+	return scope{acct: acct, parent: r.PathValue("ParentSid"), caller: callerFrom(r.Context())}
+}
+
+// itemSID is the {Sid} path segment without its ".json".
+func itemSID(r *http.Request) string { return strings.TrimSuffix(r.PathValue("Sid"), ".json") }
+
+// collectionURI fills the collection's pattern with the scope's SIDs.
+func collectionURI(base string, sc scope) string {
+	return strings.NewReplacer("{AccountSid}", sc.acct.SID, "{ParentSid}", sc.parent).
+		Replace(base)
+}
+
+// itemURI is the URI of the collection's item sid.
+func (res *resource[T]) itemURI(sc scope, sid string) string {
+	return collectionURI(res.base, sc) + "/" + sid + ".json"
+}
+
+// listResource answers a list request with one page.
+func listResource[T any](a *API, w http.ResponseWriter, r *http.Request, res resource[T],
+	sc scope) {
+	p, err := ParsePage(r)
+	if err != nil {
+		a.fail(w, r, err)
+
+		return
+	}
+	items, more, err := res.list(r.Context(), sc, p)
+	if err != nil {
+		a.fail(w, r, err)
+
+		return
+	}
+	views := make([]any, len(items))
+	for i, v := range items {
+		views[i] = res.view(sc, res.itemURI(sc, res.sidOf(v)), v)
+	}
+	env := PageEnvelope(r, p, len(items), more)
+	env[res.listKey] = views
+	WriteJSON(w, http.StatusOK, env)
+}
+
+// writeResource creates (sid empty) or updates an item from the form body.
+func writeResource[T any](a *API, w http.ResponseWriter, r *http.Request, res resource[T],
+	sc scope, sid string, status int) {
+	f, err := readForm(r)
+	if err != nil {
+		a.fail(w, r, err)
+
+		return
+	}
+	var v *T
+	if sid == "" {
+		v, err = res.create(r.Context(), sc, f)
+	} else {
+		v, err = res.update(r.Context(), sc, sid, f)
+	}
+	reply(a, w, r, res, sc, v, err, status)
+}
+
+// reply answers with v's JSON form, or with err.
+func reply[T any](a *API, w http.ResponseWriter, r *http.Request, res resource[T], sc scope,
+	v *T, err error, status int) {
+	if err != nil {
+		a.fail(w, r, err)
+
+		return
+	}
+	WriteJSON(w, status, res.view(sc, res.itemURI(sc, res.sidOf(v)), v))
+}
