@@ -78,6 +78,9 @@ func (p *phone) listen(srv *sipgo.Server) {
 		p.port = p.laddr.Port
 		go srv.ServeUDP(c)
 		p.t.Cleanup(func() { c.Close() })
+		for pool := p.ua.TransportLayer().Pool("udp"); pool.Get(p.laddr.String()) == nil; {
+			time.Sleep(time.Millisecond)
+		}
 		return
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")

@@ -55,16 +55,9 @@ func (s *Server) Start(ctx context.Context) error {
 // bindAll opens the sockets without serving them yet.
 func (s *Server) bindAll() error {
 	if s.cfg.Listen != "" {
-		pc, err := net.ListenPacket("udp", s.cfg.Listen)
-		if err != nil {
-			return fmt.Errorf("sip: listen udp %s: %w", s.cfg.Listen, err)
+		if err := s.bindUDPTCP(); err != nil {
+			return err
 		}
-		s.addListener("udp", pc.LocalAddr(), pc)
-		tl, err := net.Listen("tcp", s.cfg.Listen)
-		if err != nil {
-			return fmt.Errorf("sip: listen tcp %s: %w", s.cfg.Listen, err)
-		}
-		s.addListener("tcp", tl.Addr(), tl)
 	}
 	if s.cfg.TLSListen != "" {
 		cert, err := tls.LoadX509KeyPair(s.cfg.TLSCertFile, s.cfg.TLSKeyFile)
@@ -87,6 +80,34 @@ func (s *Server) bindAll() error {
 	}
 
 	return nil
+}
+
+// bindUDPTCP binds UDP and TCP on Listen. With port 0 both get the same
+// ephemeral port, so that one host:port serves both (tests rely on it).
+func (s *Server) bindUDPTCP() error {
+	host, port, _ := net.SplitHostPort(s.cfg.Listen)
+	for attempt := 0; ; attempt++ {
+		pc, err := net.ListenPacket("udp", s.cfg.Listen)
+		if err != nil {
+			return fmt.Errorf("sip: listen udp %s: %w", s.cfg.Listen, err)
+		}
+		tcpAddr := s.cfg.Listen
+		if port == "0" {
+			_, p, _ := net.SplitHostPort(pc.LocalAddr().String())
+			tcpAddr = net.JoinHostPort(host, p)
+		}
+		tl, err := net.Listen("tcp", tcpAddr)
+		if err != nil {
+			pc.Close()
+			if port == "0" && attempt < 8 {
+				continue
+			}
+			return fmt.Errorf("sip: listen tcp %s: %w", tcpAddr, err)
+		}
+		s.addListener("udp", pc.LocalAddr(), pc)
+		s.addListener("tcp", tl.Addr(), tl)
+		return nil
+	}
 }
 
 func (s *Server) addListener(transport string, addr net.Addr, c io.Closer) {
