@@ -57,6 +57,9 @@ func (s *Session) Answer(from Leg, body []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	if p.local && len(plans) == 0 {
+		return nil, fmt.Errorf("%w: leg b declined the bridge", ErrNoMedia)
+	}
 	s.commitLocked(plans)
 	s.setHoldLocked(from, hold)
 	if p.local {
