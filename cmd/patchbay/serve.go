@@ -78,6 +78,11 @@ func (s *server) open(ctx context.Context, announce io.Writer) error {
 	if err := prepareDataDir(s.cfg.DataDir); err != nil {
 		return err
 	}
+	// Bind before anything has visible effects, such as printing a new
+	// admin token, so that a busy port fails the start cleanly.
+	if err := s.listen(); err != nil {
+		return err
+	}
 	if err := s.openStore(ctx); err != nil {
 		return err
 	}
@@ -86,8 +91,14 @@ func (s *server) open(ctx context.Context, announce io.Writer) error {
 		return err
 	}
 	s.adminToken = token
+	s.http = &http.Server{
+		Handler:           s.routes(),
+		ReadHeaderTimeout: readHeaderTimeout,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	s.onClose("api server", func() error { return ignoreClosed(s.http.Close()) })
 
-	return s.openHTTP()
+	return nil
 }
 
 // openStore opens the SQLite database and the tenancy store on it.
@@ -111,20 +122,14 @@ func (s *server) openStore(ctx context.Context) error {
 	return nil
 }
 
-// openHTTP binds the API listener; Run serves on it.
-func (s *server) openHTTP() error {
+// listen binds the API listener; Run serves on it.
+func (s *server) listen() error {
 	ln, err := net.Listen("tcp", s.cfg.API.Listen)
 	if err != nil {
 		return fmt.Errorf("%w: api.listen %s: %w", errListen, s.cfg.API.Listen, unwrapNet(err))
 	}
 	s.apiLn = ln
 	s.onClose("api listener", func() error { return ignoreClosed(ln.Close()) })
-	s.http = &http.Server{
-		Handler:           s.routes(),
-		ReadHeaderTimeout: readHeaderTimeout,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
-	}
-	s.onClose("api server", func() error { return ignoreClosed(s.http.Close()) })
 
 	return nil
 }
@@ -228,9 +233,12 @@ func runServe(ctx context.Context, std stdio, environ []string, args []string) e
 	}
 	sigCtx, hard, stop := watchSignals(ctx, log)
 	defer stop()
-	runErr := s.Run(sigCtx, hard)
+	err = errors.Join(s.Run(sigCtx, hard), s.Close())
+	if err == nil {
+		log.Info("patchbay stopped")
+	}
 
-	return errors.Join(runErr, s.Close())
+	return err
 }
 
 // ignoreClosed treats "already closed" as success, for idempotent closes.

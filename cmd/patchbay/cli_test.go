@@ -1,0 +1,130 @@
+package main
+
+import (
+	"bytes"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// runCmd runs the command line in-process with environ and returns the
+// exit status, stdout and stderr.
+func runCmd(t *testing.T, environ []string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := run(t.Context(), args, stdio{out: &out, err: &errOut}, environ)
+
+	return code, out.String(), errOut.String()
+}
+
+func TestRunCommands(t *testing.T) {
+	dataEnv := func(t *testing.T) []string { return []string{"PATCHBAY_DATA_DIR=" + t.TempDir()} }
+	tests := []struct {
+		name     string
+		args     []string
+		env      []string
+		wantCode int
+		wantOut  []string
+		wantErr  []string
+	}{
+		{"version", []string{"version"}, nil, exitOK, []string{"patchbay dev", " go1."}, nil},
+		{"version with argument", []string{"version", "x"}, nil, exitUsage, nil,
+			[]string{"version takes no arguments", "patchbay help"}},
+		{"help", []string{"help"}, nil, exitOK, []string{"usage: patchbay", "accounts"}, nil},
+		{"unknown command", []string{"frobnicate"}, nil, exitUsage, nil,
+			[]string{`patchbay: unknown command "frobnicate"`}},
+		{"unknown flag", []string{"serve", "--nope"}, nil, exitUsage, nil,
+			[]string{"patchbay: serve: flag provided but not defined: -nope"}},
+		{"stray argument", []string{"config", "extra"}, nil, exitUsage, nil,
+			[]string{`unexpected argument "extra"`}},
+		{"flag help", []string{"serve", "-h"}, nil, exitOK, []string{"-config file"}, nil},
+		{"accounts without subcommand", []string{"accounts"}, nil, exitUsage, nil,
+			[]string{"accounts needs a subcommand"}},
+		{"accounts unknown subcommand", []string{"accounts", "drop"}, nil, exitUsage, nil,
+			[]string{`unknown subcommand "drop"`}},
+		{"accounts create without name", []string{"accounts", "create"}, nil, exitUsage, nil,
+			[]string{"--name is required"}},
+		{"bad config, every problem", []string{"serve"},
+			[]string{"PATCHBAY_MEDIA_PORTS=20000-10000", "PATCHBAY_LOG_LEVEL=loud"}, exitError, nil,
+			[]string{
+				`patchbay: conf: log.level (PATCHBAY_LOG_LEVEL): "loud": must be one of`,
+				`patchbay: conf: media.ports (PATCHBAY_MEDIA_PORTS): "20000-10000": start must be below end`,
+			}},
+		{"missing config file", []string{"config", "--config", "/nonexistent/p.yaml"}, nil,
+			exitError, nil, []string{"patchbay: conf: read config file: open /nonexistent/p.yaml"}},
+		{"config hides secrets", []string{"config"}, []string{
+			"PATCHBAY_ADMIN_TOKEN=sup3r-s3cret-t0ken-value",
+			"PATCHBAY_REDIS_URL=redis://u:hunter2@127.0.0.1:6379/0",
+		}, exitOK, []string{"admin_token: (hidden)", "redis_url: redis://u:xxxxx@127.0.0.1:6379/0",
+			"ports: 10000-20000", "drain_timeout: 30s"}, nil},
+		{"accounts list empty", []string{"accounts", "list"}, nil, exitOK,
+			[]string{"SID", "STATUS", "NAME"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := append(dataEnv(t), tt.env...)
+			code, out, errOut := runCmd(t, env, tt.args...)
+			if code != tt.wantCode {
+				t.Errorf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tt.wantCode, out, errOut)
+			}
+			for _, want := range tt.wantOut {
+				if !strings.Contains(out, want) {
+					t.Errorf("stdout lacks %q:\n%s", want, out)
+				}
+			}
+			for _, want := range tt.wantErr {
+				if !strings.Contains(errOut, want) {
+					t.Errorf("stderr lacks %q:\n%s", want, errOut)
+				}
+			}
+			for _, secret := range []string{"sup3r-s3cret", "hunter2"} {
+				if strings.Contains(out+errOut, secret) {
+					t.Errorf("output leaks %q", secret)
+				}
+			}
+		})
+	}
+}
+
+var sidPattern = regexp.MustCompile(`(?m)^sid\s+(AC[0-9a-f]{32})$`)
+
+func TestAccountsCreateAndList(t *testing.T) {
+	env := []string{"PATCHBAY_DATA_DIR=" + t.TempDir()}
+	code, out, errOut := runCmd(t, env, "accounts", "create", "--name", "Acme Corp")
+	if code != exitOK {
+		t.Fatalf("create: exit %d: %s", code, errOut)
+	}
+	m := sidPattern.FindStringSubmatch(out)
+	if m == nil || !regexp.MustCompile(`(?m)^auth_token\s+[0-9a-f]{32}$`).MatchString(out) {
+		t.Fatalf("create printed no SID and token:\n%s", out)
+	}
+	parent := m[1]
+
+	code, out, errOut = runCmd(t, env, "accounts", "create", "--name", "Acme EU",
+		"--parent", parent)
+	if code != exitOK {
+		t.Fatalf("create sub-account: exit %d: %s", code, errOut)
+	}
+	child := sidPattern.FindStringSubmatch(out)[1]
+
+	code, out, errOut = runCmd(t, env, "accounts", "list")
+	if code != exitOK {
+		t.Fatalf("list: exit %d: %s", code, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("list printed %d lines, want header and 2 accounts:\n%s", len(lines), out)
+	}
+	if !strings.HasPrefix(lines[1], parent) || !strings.Contains(lines[1], "Acme Corp") ||
+		!strings.Contains(lines[1], "active") {
+		t.Errorf("first row %q is not the parent account", lines[1])
+	}
+	if !strings.HasPrefix(lines[2], child) || !strings.Contains(lines[2], parent) {
+		t.Errorf("second row %q is not the sub-account under its parent", lines[2])
+	}
+
+	code, _, errOut = runCmd(t, env, "accounts", "create", "--name", "x", "--parent", "ACnope")
+	if code != exitError || !strings.HasPrefix(errOut, "patchbay: ") {
+		t.Errorf("create under a missing parent: exit %d, stderr %q", code, errOut)
+	}
+}
