@@ -26,11 +26,11 @@ func newTestTree(pairs ...string) *testTree {
 	return t
 }
 
-func (t *testTree) ParentSID(_ context.Context, sid string) (string, error) {
+func (t *testTree) AccountBySID(_ context.Context, sid string) (*tenancy.Account, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 
-	return t.parent[sid], nil
+	return &tenancy.Account{SID: sid, ParentSID: t.parent[sid]}, nil
 }
 
 func (t *testTree) SubAccountSIDs(_ context.Context, sid string) ([]string, error) {

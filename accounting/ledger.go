@@ -8,16 +8,32 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/patchbay/patchbay/tenancy"
 )
 
 // AccountTree is the view of the account hierarchy the ledger needs for
 // price plan inheritance, sub-account roll-ups and IncludeSubaccounts.
 // *tenancy.Store satisfies it.
 type AccountTree interface {
+	// AccountBySID returns an account; the ledger reads only its ParentSID.
+	AccountBySID(ctx context.Context, sid string) (*tenancy.Account, error)
 	// SubAccountSIDs lists every descendant of sid, at all depths.
 	SubAccountSIDs(ctx context.Context, sid string) ([]string, error)
-	// ParentSID returns the parent of sid, or "" for a top-level account.
-	ParentSID(ctx context.Context, sid string) (string, error)
+}
+
+// parentOf returns the parent of sid, "" for a top-level account or when
+// the ledger has no account tree.
+func (l *Ledger) parentOf(ctx context.Context, sid string) (string, error) {
+	if l.cfg.Accounts == nil {
+		return "", nil
+	}
+	a, err := l.cfg.Accounts.AccountBySID(ctx, sid)
+	if err != nil {
+		return "", fmt.Errorf("accounting: parent of %s: %w", sid, err)
+	}
+
+	return a.ParentSID, nil
 }
 
 // Config configures a Ledger. DB and Node are required.

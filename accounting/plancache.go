@@ -96,12 +96,9 @@ func (c *planCache) walk(ctx context.Context, account string) (*PricePlan, strin
 		case !errors.Is(err, sql.ErrNoRows):
 			return nil, "", fmt.Errorf("accounting: plan of %s: %w", sid, err)
 		}
-		if c.l.cfg.Accounts == nil {
-			return nil, "", nil
-		}
-		parent, err := c.l.cfg.Accounts.ParentSID(ctx, sid)
+		parent, err := c.l.parentOf(ctx, sid)
 		if err != nil {
-			return nil, "", fmt.Errorf("accounting: parent of %s: %w", sid, err)
+			return nil, "", err
 		}
 		if parent == "" {
 			return nil, "", nil

@@ -283,12 +283,9 @@ func (l *Ledger) isSelfOrAncestor(ctx context.Context, owner, account string) (b
 		if sid == owner {
 			return true, nil
 		}
-		if l.cfg.Accounts == nil {
-			return false, nil
-		}
-		parent, err := l.cfg.Accounts.ParentSID(ctx, sid)
+		parent, err := l.parentOf(ctx, sid)
 		if err != nil {
-			return false, fmt.Errorf("accounting: parent of %s: %w", sid, err)
+			return false, err
 		}
 		if parent == "" {
 			return false, nil
