@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 const testAdminToken = "admin-secret-token"
@@ -143,4 +145,66 @@ func vals(kv ...string) url.Values {
 	}
 
 	return v
+}
+
+func parseRFC2822(v any) (time.Time, error) {
+	s, _ := v.(string)
+
+	return time.Parse(time.RFC1123Z, s)
+}
+
+// snapshot dumps every tenancy table, rows in a stable order, as text.
+func (h *harness) snapshot() string {
+	h.t.Helper()
+	var b strings.Builder
+	for _, table := range []string{"accounts", "applications", "incoming_numbers", "domains",
+		"credential_lists", "credentials", "ip_acls", "ip_addresses", "domain_credential_lists",
+		"domain_ip_acls", "trunks", "trunk_credential_lists", "trunk_ip_acls",
+		"origination_urls", "services", "limits"} {
+		rows, err := h.db.Query("SELECT * FROM " + table + " ORDER BY 1, 2, 3")
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		cols, _ := rows.Columns()
+		for rows.Next() {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				h.t.Fatal(err)
+			}
+			fmt.Fprintf(&b, "%s %v\n", table, vals)
+		}
+		rows.Close()
+	}
+
+	return b.String()
+}
+
+// diffLines lists the lines only in a (-) or only in b (+).
+func diffLines(a, b string) string {
+	in := func(s string) map[string]bool {
+		m := map[string]bool{}
+		for _, l := range strings.Split(s, "\n") {
+			m[l] = true
+		}
+
+		return m
+	}
+	ma, mb := in(a), in(b)
+	var out strings.Builder
+	for l := range ma {
+		if !mb[l] {
+			out.WriteString("- " + l + "\n")
+		}
+	}
+	for l := range mb {
+		if !ma[l] {
+			out.WriteString("+ " + l + "\n")
+		}
+	}
+
+	return out.String()
 }
