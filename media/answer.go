@@ -37,7 +37,7 @@ func (s *Session) Answer(from Leg, body []byte) ([]byte, error) {
 	if s.closed() {
 		return nil, ErrSessionClosed
 	}
-	sd, err := parseSDP(body)
+	sd, foreign, err := parseSDPForeign(body)
 	if err != nil {
 		return nil, err
 	}
@@ -69,12 +69,8 @@ func (s *Session) Answer(from Leg, body []byte) ([]byte, error) {
 		return nil, nil
 	}
 	rewriteSession(sd, s.e.cfg.PublicAddr)
-	out, err := sd.Marshal()
-	if err != nil {
-		return nil, fmt.Errorf("%w: marshal answer: %w", ErrBadSDP, err)
-	}
 
-	return out, nil
+	return marshalSDP(sd, foreign)
 }
 
 func (s *Session) planAnswerLocked(p *pendingOffer, answerer Leg,

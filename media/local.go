@@ -59,7 +59,7 @@ func (s *Session) AnswerLocal(offer []byte) ([]byte, error) {
 	if err := s.localCheckLocked(); err != nil {
 		return nil, err
 	}
-	sd, err := parseSDP(offer)
+	sd, foreign, err := parseSDPForeign(offer)
 	if err != nil {
 		return nil, err
 	}
@@ -89,7 +89,7 @@ func (s *Session) AnswerLocal(offer []byte) ([]byte, error) {
 	le := s.localEndLocked(idx, str.legs[LegA], pt, plan.codec, d.tevPT)
 	s.local.Store(le)
 
-	return s.localAnswerSDP(sd, le, d, local), nil
+	return s.localAnswerSDP(sd, foreign, le, d, local), nil
 }
 
 func (s *Session) localCheckLocked() error {
@@ -149,16 +149,16 @@ func (s *Session) localEndLocked(idx int, leg *legConn, pt uint8, codec string,
 
 // localAnswerSDP writes Patchbay's answer: one line per offered
 // section, the chosen one answered, the others declined.
-func (s *Session) localAnswerSDP(offer *sdp.SessionDescription, le *localEnd, d streamDesc,
-	local *cryptoAttr) []byte {
+func (s *Session) localAnswerSDP(offer *sdp.SessionDescription, foreign foreignLines,
+	le *localEnd, d streamDesc, local *cryptoAttr) []byte {
 	pub := s.e.cfg.PublicAddr
 	var b strings.Builder
 	fmt.Fprintf(&b, "v=0\r\no=patchbay %d %d IN %s %s\r\ns=patchbay\r\nc=IN %s %s\r\nt=0 0\r\n",
 		le.sdpID, le.sdpVer, addrType(pub), pub, addrType(pub), pub)
 	for i, md := range offer.MediaDescriptions {
 		if i != le.index {
-			fmt.Fprintf(&b, "m=%s 0 %s %s\r\n", md.MediaName.Media,
-				strings.Join(md.MediaName.Protos, "/"), strings.Join(md.MediaName.Formats, " "))
+			media, proto, formats := foreign.mLine(i, md)
+			fmt.Fprintf(&b, "m=%s 0 %s %s\r\n", media, proto, formats)
 
 			continue
 		}

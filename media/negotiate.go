@@ -40,7 +40,7 @@ func (s *Session) Offer(from Leg, body []byte) ([]byte, error) {
 	if s.closed() {
 		return nil, ErrSessionClosed
 	}
-	sd, err := parseSDP(body)
+	sd, foreign, err := parseSDPForeign(body)
 	if err != nil {
 		return nil, err
 	}
@@ -58,9 +58,9 @@ func (s *Session) Offer(from Leg, body []byte) ([]byte, error) {
 		return nil, err
 	}
 	rewriteSession(sd, s.e.cfg.PublicAddr)
-	out, err := sd.Marshal()
+	out, err := marshalSDP(sd, foreign)
 	if err != nil {
-		return nil, fmt.Errorf("%w: marshal offer: %w", ErrBadSDP, err)
+		return nil, err
 	}
 	s.pending = p
 

@@ -28,15 +28,103 @@ type streamDesc struct {
 
 // parseSDP parses an SDP body (RFC 4566), wrapping failures in ErrBadSDP.
 func parseSDP(b []byte) (*sdp.SessionDescription, error) {
+	sd, _, err := parseSDPForeign(b)
+
+	return sd, err
+}
+
+// foreignLines maps the index of an m= line the SDP library cannot
+// represent (m=image, udptl, ...) to its original media, proto and
+// formats; such sections are parsed as a placeholder and always
+// declined.
+type foreignLines map[int][3]string
+
+// knownMedia and knownProto are what the SDP library accepts.
+var (
+	knownMedia = map[string]bool{"audio": true, "video": true, "text": true,
+		"application": true, "message": true}
+	knownProto = map[string]bool{"UDP": true, "RTP": true, "AVP": true, "SAVP": true,
+		"SAVPF": true, "TLS": true, "DTLS": true, "SCTP": true, "AVPF": true, "TCP": true,
+		"MSRP": true, "BFCP": true, "UDT": true, "IX": true, "MRCPv2": true, "FEC": true}
+)
+
+// parseSDPForeign parses b after replacing m= lines of unknown media or
+// transport by placeholders, returned in foreignLines.
+func parseSDPForeign(b []byte) (*sdp.SessionDescription, foreignLines, error) {
+	lines := strings.Split(string(b), "\n")
+	foreign := foreignLines{}
+	idx := -1
+	for i, line := range lines {
+		if !strings.HasPrefix(line, "m=") {
+			continue
+		}
+		idx++
+		f := strings.Fields(strings.TrimSpace(line[2:]))
+		if len(f) < 3 || isKnownMedia(f[0], f[2]) {
+			continue
+		}
+		foreign[idx] = [3]string{f[0], f[2], strings.Join(f[3:], " ")}
+		lines[i] = "m=application " + f[1] + " UDP " + strings.Join(f[3:], " ") + "\r"
+	}
 	var sd sdp.SessionDescription
-	if err := sd.Unmarshal(b); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrBadSDP, err)
+	if err := sd.Unmarshal([]byte(strings.Join(lines, "\n"))); err != nil {
+		return nil, nil, fmt.Errorf("%w: %w", ErrBadSDP, err)
 	}
 	if len(sd.MediaDescriptions) == 0 {
-		return nil, fmt.Errorf("%w: no m= line", ErrBadSDP)
+		return nil, nil, fmt.Errorf("%w: no m= line", ErrBadSDP)
+	}
+	for i := range foreign {
+		sd.MediaDescriptions[i].MediaName.Port = sdp.RangedPort{Value: 0}
 	}
 
-	return &sd, nil
+	return &sd, foreign, nil
+}
+
+func isKnownMedia(media, proto string) bool {
+	if !knownMedia[media] {
+		return false
+	}
+	for _, p := range strings.Split(proto, "/") {
+		if !knownProto[p] {
+			return false
+		}
+	}
+
+	return true
+}
+
+// marshalSDP writes sd, putting foreign m= lines back, declined.
+func marshalSDP(sd *sdp.SessionDescription, foreign foreignLines) ([]byte, error) {
+	out, err := sd.Marshal()
+	if err != nil {
+		return nil, fmt.Errorf("%w: marshal: %w", ErrBadSDP, err)
+	}
+	if len(foreign) == 0 {
+		return out, nil
+	}
+	lines := strings.Split(string(out), "\r\n")
+	idx := -1
+	for i, line := range lines {
+		if !strings.HasPrefix(line, "m=") {
+			continue
+		}
+		idx++
+		if f, ok := foreign[idx]; ok {
+			lines[i] = strings.TrimSpace("m=" + f[0] + " 0 " + f[1] + " " + f[2])
+		}
+	}
+
+	return []byte(strings.Join(lines, "\r\n")), nil
+}
+
+// mLine returns media, proto and formats of section i as written.
+func (f foreignLines) mLine(i int, md *sdp.MediaDescription) (string, string, string) {
+	if l, ok := f[i]; ok {
+		return l[0], l[1], l[2]
+	}
+
+	return md.MediaName.Media, strings.Join(md.MediaName.Protos, "/"),
+		strings.Join(md.MediaName.Formats, " ")
 }
 
 func connAddr(ci *sdp.ConnectionInformation) (netip.Addr, bool) {
