@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"path/filepath"
 	"text/tabwriter"
 	"time"
 
@@ -63,7 +62,7 @@ func openStoreFor(ctx context.Context, file string, environ []string) (
 	if err := prepareDataDir(cfg.DataDir); err != nil {
 		return nil, nil, err
 	}
-	db, err := tenancy.OpenDB(ctx, filepath.Join(cfg.DataDir, dbFileName))
+	db, err := openDB(ctx, cfg.DataDir)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -10,6 +12,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/patchbay/patchbay/tenancy"
 )
 
 // Files in the data folder.
@@ -37,6 +41,22 @@ func prepareDataDir(dir string) error {
 	}
 
 	return nil
+}
+
+// openDB opens <dir>/patchbay.db with tenancy.OpenDB. A new database file
+// is created with mode 0600 first, since it holds auth tokens and digest
+// hashes, and SQLite gives its WAL and shared-memory files the same mode.
+func openDB(ctx context.Context, dir string) (*sql.DB, error) {
+	file := filepath.Join(dir, dbFileName)
+	f, err := os.OpenFile(file, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("%w: database %s: %w", errDataDir, file, unwrapPath(err))
+	}
+	if err := f.Close(); err != nil {
+		return nil, fmt.Errorf("%w: database %s: %w", errDataDir, file, err)
+	}
+
+	return tenancy.OpenDB(ctx, file)
 }
 
 // adminToken returns the operator's credential. A configured token wins;

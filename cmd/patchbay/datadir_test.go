@@ -160,3 +160,24 @@ func eq[T comparable](t *testing.T, got, want T) {
 		t.Errorf("got %v, want %v", got, want)
 	}
 }
+
+func TestOpenDBPrivate(t *testing.T) {
+	dir := t.TempDir()
+	db, err := openDB(t.Context(), dir)
+	if err != nil {
+		t.Fatalf("openDB: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.ExecContext(t.Context(), "CREATE TABLE t (x)"); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{dbFileName, dbFileName + "-wal"} {
+		fi, err := os.Stat(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatalf("stat %s: %v", name, err)
+		}
+		if fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s has mode %v, want 0600", name, fi.Mode().Perm())
+		}
+	}
+}

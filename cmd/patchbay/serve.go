@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -28,8 +27,8 @@ const readHeaderTimeout = 10 * time.Second
 // server is the running process: every component, opened in order by
 // openServer and closed in reverse by Close. To add a component, open it
 // in openServer after what it depends on, register its Close with onClose
-// right away, add its readiness check with onReady, and mount its HTTP
-// handlers in routes.
+// right away, add its readiness check with onReady and its SIGTERM drain
+// with onDrain, and mount its HTTP handlers in routes.
 type server struct {
 	cfg        *conf.Config
 	log        *slog.Logger
@@ -42,9 +41,10 @@ type server struct {
 
 	draining atomic.Bool // set when Run starts draining; /readyz then fails
 
-	// closers and checks are only appended to during openServer.
-	closers []namedCloser
-	checks  []readyCheck
+	// closers, checks and drainers are only appended to during openServer.
+	closers  []namedCloser
+	checks   []readyCheck
+	drainers []drainer
 
 	closeOnce sync.Once
 	closeErr  error
@@ -59,6 +59,13 @@ type namedCloser struct {
 type readyCheck struct {
 	name  string
 	check func(ctx context.Context) error
+}
+
+// drainer lets one component finish its work in progress on SIGTERM: it
+// stops taking new work and returns when the old is done or ctx ends.
+type drainer struct {
+	name  string
+	drain func(ctx context.Context) error
 }
 
 // openServer opens every component in dependency order. On failure it
@@ -103,8 +110,7 @@ func (s *server) open(ctx context.Context, announce io.Writer) error {
 
 // openStore opens the SQLite database and the tenancy store on it.
 func (s *server) openStore(ctx context.Context) error {
-	file := filepath.Join(s.cfg.DataDir, dbFileName)
-	db, err := tenancy.OpenDB(ctx, file)
+	db, err := openDB(ctx, s.cfg.DataDir)
 	if err != nil {
 		return err
 	}
@@ -144,6 +150,12 @@ func (s *server) onReady(name string, fn func(ctx context.Context) error) {
 	s.checks = append(s.checks, readyCheck{name: name, check: fn})
 }
 
+// onDrain registers fn to run, concurrently with the others, when Run
+// drains; ctx ends at the drain deadline or on a hard stop.
+func (s *server) onDrain(name string, fn func(ctx context.Context) error) {
+	s.drainers = append(s.drainers, drainer{name: name, drain: fn})
+}
+
 // apiAddr is the address the API listener is bound to.
 func (s *server) apiAddr() net.Addr { return s.apiLn.Addr() }
 
@@ -166,7 +178,9 @@ func (s *server) Run(ctx context.Context, hard <-chan struct{}) error {
 	return s.drain(hard)
 }
 
-// drain stops accepting and waits for work in progress, within limits.
+// drain stops accepting and waits for work in progress, within limits:
+// the HTTP server and every registered drainer run concurrently under one
+// deadline. Whatever is still running afterwards is closed by Close.
 func (s *server) drain(hard <-chan struct{}) error {
 	s.draining.Store(true)
 	timeout := s.cfg.Calls.DrainTimeout
@@ -182,12 +196,26 @@ func (s *server) drain(hard <-chan struct{}) error {
 	}()
 
 	start := time.Now()
-	err := s.http.Shutdown(dctx)
-	if err != nil {
-		s.log.Warn("drain cut short", "after", time.Since(start).String(), "error", err)
+	all := append([]drainer{{name: "api server", drain: s.http.Shutdown}}, s.drainers...)
+	errs := make([]error, len(all))
+	var wg sync.WaitGroup
+	for i, d := range all {
+		wg.Go(func() { errs[i] = d.drain(dctx) })
+	}
+	wg.Wait()
+	complete := true
+	for i, err := range errs {
+		if err != nil {
+			complete = false
+			s.log.Warn("drain cut short", "component", all[i].name,
+				"after", time.Since(start).String(), "error", err)
+		}
+	}
+	s.log.Info("patchbay drained", "duration", time.Since(start).String(),
+		"complete", complete)
+	if errs[0] != nil {
 		return ignoreClosed(s.http.Close())
 	}
-	s.log.Info("patchbay drained", "duration", time.Since(start).String())
 
 	return nil
 }

@@ -301,3 +301,50 @@ func TestCloseIdempotent(t *testing.T) {
 		ln.Close()
 	}
 }
+
+func TestServeDrainers(t *testing.T) {
+	tests := []struct {
+		name    string
+		drain   string
+		work    time.Duration // how long the component's work in progress lasts
+		wantErr error         // what the drainer's ctx reports afterwards
+	}{
+		{"work ends in time", "5s", 50 * time.Millisecond, nil},
+		{"deadline ends the wait", "150ms", time.Minute, context.DeadlineExceeded},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := testConfig(t, map[string]string{"PATCHBAY_CALLS_DRAIN_TIMEOUT": tt.drain})
+			s, err := openServer(t.Context(), cfg, discardLogger(), io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Close() })
+			ctxErr := make(chan error, 1)
+			s.onDrain("calls", func(ctx context.Context) error {
+				select {
+				case <-time.After(tt.work):
+				case <-ctx.Done():
+				}
+				ctxErr <- ctx.Err()
+
+				return ctx.Err()
+			})
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() { done <- s.Run(ctx, nil) }()
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("Run: %v", err)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("Run did not return")
+			}
+			if got := <-ctxErr; !errors.Is(got, tt.wantErr) || (tt.wantErr == nil) != (got == nil) {
+				t.Errorf("drainer's ctx ended with %v, want %v", got, tt.wantErr)
+			}
+		})
+	}
+}
