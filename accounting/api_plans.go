@@ -273,7 +273,8 @@ func (a *api) effectivePlan(w http.ResponseWriter, r *http.Request, acct *tenanc
 }
 
 // assignPlan sets the account's own plan from the form (or JSON) field
-// PricePlanSid; an empty value makes the account inherit again.
+// PricePlanSid; an empty value makes the account inherit again. It answers
+// the effective plan, or 204 when no plan applies any more.
 func (a *api) assignPlan(w http.ResponseWriter, r *http.Request, acct *tenancy.Account) {
 	sid, err := assignedSID(r)
 	if err != nil {
@@ -289,6 +290,11 @@ func (a *api) assignPlan(w http.ResponseWriter, r *http.Request, acct *tenancy.A
 	}
 	if err != nil {
 		a.fail(w, r, err)
+
+		return
+	}
+	if p, _, err := a.l.EffectivePricePlan(r.Context(), acct.SID); err == nil && p == nil {
+		w.WriteHeader(http.StatusNoContent)
 
 		return
 	}

@@ -3,6 +3,9 @@ package accounting
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -207,7 +210,11 @@ func TestParseIncrements(t *testing.T) {
 // FuzzParseIncrements checks that accepted increments are positive and
 // format back to themselves.
 func FuzzParseIncrements(f *testing.F) {
-	for _, s := range []string{"60/60", "6/6", "1/1", "30/6", "", "0/0", "x/1", "01/06"} {
+	seeds, err := os.ReadFile(filepath.Join("..", "testdata", "accounting", "increments.txt"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, s := range strings.Split(string(seeds), "\n") {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
