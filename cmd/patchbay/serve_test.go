@@ -21,7 +21,7 @@ const testToken = "test-admin-token-0123456789"
 
 // testConfig returns settings for a server on free 127.0.0.1 ports with its
 // data in a fresh temporary folder; env entries override.
-func testConfig(t *testing.T, env map[string]string) *conf.Config {
+func testConfig(t testing.TB, env map[string]string) *conf.Config {
 	t.Helper()
 	vars := map[string]string{
 		"PATCHBAY_DATA_DIR":            t.TempDir(),
@@ -348,3 +348,5 @@ func TestServeDrainers(t *testing.T) {
 		})
 	}
 }
+
+func benchConfig(b *testing.B) *conf.Config { return testConfig(b, nil) }
