@@ -40,7 +40,9 @@ func (h *harness) post(c creds, path string, form url.Values) string {
 
 func parentSetup(path string, form url.Values) func(h *harness, a creds) map[string]string {
 	return func(h *harness, a creds) map[string]string {
-		sid := h.post(a, fill(path, a.user, nil)+".json", fillForm(form, a.user, nil))
+		h.seq++
+		seq := map[string]string{"{Seq}": fmt.Sprint(h.seq)}
+		sid := h.post(a, fill(path, a.user, nil)+".json", fillForm(form, a.user, seq))
 
 		return map[string]string{"{ParentSid}": sid}
 	}
@@ -60,7 +62,7 @@ func listsSetup(parent string, parentForm url.Values, lists string) func(*harnes
 }
 
 func crudCases() []crudCase {
-	domainForm := vals("DomainName", "{AccountSid}.example.com")
+	domainForm := vals("DomainName", "d{Seq}.{AccountSid}.example.com")
 	linkCreate := func(field string) func(int) url.Values {
 		return func(i int) url.Values { return vals(field, fmt.Sprintf("{L%d}", i)) }
 	}

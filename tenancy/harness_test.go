@@ -24,6 +24,7 @@ type harness struct {
 	db    *sql.DB
 	store *Store
 	srv   *httptest.Server
+	seq   int // for unique names
 }
 
 // creds are HTTP Basic credentials.
