@@ -32,7 +32,8 @@ func TestParsePortRange(t *testing.T) {
 			got, err := ParsePortRange(tt.in)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("ParsePortRange(%q) = %v, %v; want error %q", tt.in, got, err, tt.wantErr)
+					t.Fatalf("ParsePortRange(%q) = %v, %v; want error %q",
+						tt.in, got, err, tt.wantErr)
 				}
 
 				return
@@ -40,7 +41,8 @@ func TestParsePortRange(t *testing.T) {
 			if err != nil || got != tt.want {
 				t.Fatalf("ParsePortRange(%q) = %v, %v; want %v", tt.in, got, err, tt.want)
 			}
-			if reason := got.check(); !strings.Contains(reason, tt.check) || (tt.check == "") != (reason == "") {
+			reason := got.check()
+			if !strings.Contains(reason, tt.check) || (tt.check == "") != (reason == "") {
 				t.Errorf("check() = %q, want %q", reason, tt.check)
 			}
 			eq(t, got.Pairs(), tt.pairs)

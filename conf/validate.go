@@ -107,7 +107,8 @@ func (w *Webhooks) validate(ck *checker) {
 		reason = "must not be below webhooks.connect_timeout"
 	}
 	ck.check("webhooks.timeout", w.Timeout.String(), reason)
-	ck.check("webhooks.max_redirects", itoa(w.MaxRedirects), inRange(w.MaxRedirects, 0, maxRedirects))
+	ck.check("webhooks.max_redirects", itoa(w.MaxRedirects),
+		inRange(w.MaxRedirects, 0, maxRedirects))
 	ck.check("webhooks.max_response_bytes", itoa(w.MaxResponseBytes),
 		inRange(w.MaxResponseBytes, 1, 1<<40))
 	ck.check("webhooks.retry_max", itoa(w.RetryMax), inRange(w.RetryMax, 0, 1000))

@@ -248,7 +248,8 @@ func TestBinaryExitCodes(t *testing.T) {
 			cmd.Stdout, cmd.Stderr = &stdout, &stderr
 			runErr := cmd.Run()
 			if code := cmd.ProcessState.ExitCode(); code != tt.wantCode {
-				t.Fatalf("exit %d (%v), want %d\nstderr: %s", code, runErr, tt.wantCode, stderr.String())
+				t.Fatalf("exit %d (%v), want %d\nstderr: %s",
+					code, runErr, tt.wantCode, stderr.String())
 			}
 			if tt.wantCode == 0 {
 				if !strings.HasPrefix(stdout.String(), "patchbay "+testVersion+" ") {
@@ -259,7 +260,8 @@ func TestBinaryExitCodes(t *testing.T) {
 			}
 			lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
 			if len(lines) != len(tt.wantLines) {
-				t.Fatalf("stderr has %d lines, want %d:\n%s", len(lines), len(tt.wantLines), stderr.String())
+				t.Fatalf("stderr has %d lines, want %d:\n%s",
+					len(lines), len(tt.wantLines), stderr.String())
 			}
 			for i, want := range tt.wantLines {
 				if !strings.Contains(lines[i], want) {

@@ -48,7 +48,8 @@ func TestRunCommands(t *testing.T) {
 			[]string{"PATCHBAY_MEDIA_PORTS=20000-10000", "PATCHBAY_LOG_LEVEL=loud"}, exitError, nil,
 			[]string{
 				`patchbay: conf: log.level (PATCHBAY_LOG_LEVEL): "loud": must be one of`,
-				`patchbay: conf: media.ports (PATCHBAY_MEDIA_PORTS): "20000-10000": start must be below end`,
+				`patchbay: conf: media.ports (PATCHBAY_MEDIA_PORTS): "20000-10000": ` +
+					"start must be below end",
 			}},
 		{"missing config file", []string{"config", "--config", "/nonexistent/p.yaml"}, nil,
 			exitError, nil, []string{"patchbay: conf: read config file: open /nonexistent/p.yaml"}},

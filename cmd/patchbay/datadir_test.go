@@ -20,7 +20,8 @@ func TestAdminToken(t *testing.T) {
 		wantNew    bool    // generated, stored and announced
 		wantErr    error
 	}{
-		{name: "configured wins", configured: "configured-token-123", wantToken: "configured-token-123"},
+		{name: "configured wins", configured: "configured-token-123",
+			wantToken: "configured-token-123"},
 		{name: "generated on first start", wantNew: true},
 		{name: "read from file", file: ptr("stored-token-0123456789\n"),
 			wantToken: "stored-token-0123456789"},
@@ -47,7 +48,8 @@ func TestAdminToken(t *testing.T) {
 				if !errors.Is(err, tt.wantErr) {
 					t.Fatalf("adminToken error %v, want %v", err, tt.wantErr)
 				}
-				if strings.Contains(err.Error(), strings.TrimSpace(deref(tt.file))) && tt.file != nil {
+				content := strings.TrimSpace(deref(tt.file))
+				if content != "" && strings.Contains(err.Error(), content) {
 					t.Errorf("error quotes the file's content: %v", err)
 				}
 
@@ -115,7 +117,8 @@ func TestPrepareDataDir(t *testing.T) {
 			err := prepareDataDir(tt.dir)
 			if tt.wantErr {
 				if !errors.Is(err, errDataDir) || !strings.Contains(err.Error(), tt.dir) {
-					t.Errorf("prepareDataDir(%s) = %v, want errDataDir naming the folder", tt.dir, err)
+					t.Errorf("prepareDataDir(%s) = %v, want errDataDir naming the folder",
+						tt.dir, err)
 				}
 
 				return
