@@ -167,7 +167,9 @@ func (s *server) Run(ctx context.Context, hard <-chan struct{}) error {
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- s.http.Serve(s.apiLn) }()
 	s.log.Info("patchbay serving", "api_addr", s.apiAddr().String(),
-		"data_dir", s.cfg.DataDir, "version", version)
+		"public_addr", s.cfg.PublicAddr, "data_dir", s.cfg.DataDir,
+		"node_id", s.cfg.Accounting.NodeID, "cluster", s.cfg.RedisURL != "",
+		"version", version)
 
 	select {
 	case err := <-serveErr:
