@@ -1,0 +1,123 @@
+package media
+
+import (
+	"errors"
+	"net"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestPortPoolQuarantine(t *testing.T) {
+	lo := 40000 + 2*int(time.Now().UnixNano()%5000)
+	p := newPortPool(netip.MustParseAddr("127.0.0.1"), lo, lo+3, time.Hour)
+	now := time.Unix(1000, 0)
+	p.now = func() time.Time { return now }
+
+	first, err := p.acquire()
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := p.acquire()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.port%2 != 0 || second.port == first.port {
+		t.Fatalf("ports %d %d", first.port, second.port)
+	}
+	if _, err := p.acquire(); !errors.Is(err, ErrNoPorts) {
+		t.Fatalf("exhausted pool: %v", err)
+	}
+	_ = first.rtp.Close()
+	_ = first.rtcp.Close()
+	p.release(first.port)
+	if _, err := p.acquire(); !errors.Is(err, ErrNoPorts) {
+		t.Fatalf("quarantined port handed out: %v", err)
+	}
+	now = now.Add(time.Hour + time.Second)
+	again, err := p.acquire()
+	if err != nil || again.port != first.port {
+		t.Fatalf("after quarantine: %v %v", again.port, err)
+	}
+	if inUse, free := p.counts(); inUse != 2 || free != 0 {
+		t.Fatalf("counts %d %d", inUse, free)
+	}
+	for _, sp := range []socketPair{second, again} {
+		_ = sp.rtp.Close()
+		_ = sp.rtcp.Close()
+	}
+}
+
+func TestPortPoolSkipsBusyPorts(t *testing.T) {
+	// Occupy a port, then build a pool whose first pair is that port.
+	busy, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	bp := busy.LocalAddr().(*net.UDPAddr).Port
+	lo := bp - bp%2
+	p := newPortPool(netip.MustParseAddr("127.0.0.1"), lo, lo+5, 0)
+	sp, err := p.acquire()
+	if err != nil {
+		t.Skipf("neighbouring ports busy too: %v", err)
+	}
+	defer sp.rtp.Close()
+	defer sp.rtcp.Close()
+	if sp.port == lo {
+		t.Fatalf("pool handed out busy pair %d", lo)
+	}
+}
+
+func TestConfigValidation(t *testing.T) {
+	tests := []struct {
+		name    string
+		cfg     Config
+		wantErr string
+	}{
+		{"defaults", Config{}, ""},
+		{"inverted range", Config{PortMin: 5000, PortMax: 4000}, "port_min"},
+		{"no pair", Config{PortMin: 5001, PortMax: 5001}, "no even/odd pair"},
+		{"too high", Config{PortMin: 5000, PortMax: 70000}, "port_max"},
+		{"negative quarantine", Config{Quarantine: -time.Second}, "quarantine"},
+		{"unknown suite", Config{CryptoSuites: []string{"NULL"}}, "crypto_suites"},
+		{"unspecified public", Config{PublicAddr: netip.IPv4Unspecified()}, "public_addr"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e, err := NewEngine(tc.cfg)
+			if tc.wantErr == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				_ = e.Close()
+				if _, err := e.NewSession(SessionOptions{}); !errors.Is(err, ErrEngineClosed) {
+					t.Fatalf("NewSession after Close: %v", err)
+				}
+
+				return
+			}
+			if !errors.Is(err, ErrBadConfig) || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("err = %v, want %q", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+func TestEngineCloseEndsSessions(t *testing.T) {
+	e := testEngine(t, Config{})
+	s := testSession(t, e, SessionOptions{})
+	relayCall(t, s, newPeer(t), newPeer(t))
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-s.Done():
+	default:
+		t.Fatal("session still running after engine Close")
+	}
+	if inUse, _ := e.PortsInUse(); inUse != 0 {
+		t.Fatalf("%d pairs in use", inUse)
+	}
+}
