@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"gopkg.in/yaml.v3"
@@ -48,6 +49,35 @@ func FuzzParse(f *testing.F) {
 		}
 		if !reflect.DeepEqual(c, back) {
 			t.Fatalf("round trip changed the config:\n%+v\n%+v", c, back)
+		}
+	})
+}
+
+// FuzzEnv sets one variable to an arbitrary value. The loader must refuse
+// it with an error naming the variable or the key, or accept a config that
+// validates.
+func FuzzEnv(f *testing.F) {
+	keys := Keys()
+	f.Add(uint8(0), "./data")
+	f.Add(uint8(6), "[::1]:5060")
+	f.Add(uint8(15), "10.0.0.0/8, 192.0.2.1")
+	f.Add(uint8(19), "20000-10000")
+	f.Add(uint8(3), "redis://u:p@h:1/0")
+
+	f.Fuzz(func(t *testing.T, i uint8, value string) {
+		key := keys[int(i)%len(keys)]
+		name := EnvName(key)
+		env := func(k string) (string, bool) { return value, k == name }
+		c, err := Parse(nil, env)
+		if err != nil {
+			if msg := err.Error(); !strings.Contains(msg, name) && !strings.Contains(msg, key) {
+				t.Fatalf("error for %s names neither it nor %s: %v", name, key, err)
+			}
+
+			return
+		}
+		if err := c.Validate(); err != nil {
+			t.Fatalf("accepted %s=%q does not validate: %v", name, value, err)
 		}
 	})
 }

@@ -20,7 +20,8 @@ func checkHostPort(s string) string {
 	if err != nil {
 		return `not a host:port such as "127.0.0.1:8080" or "[::1]:8080"`
 	}
-	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 || port[0] == '+' {
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 0 || n > 65535 || port[0] == '+' || port[0] == '-' {
 		return "port must be a number within 0-65535"
 	}
 	if host == "" {
