@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -35,11 +36,20 @@ type Options struct {
 	// full the nonce first seen longest ago is forgotten; a forgotten
 	// nonce is then refused with ErrStale, never accepted again.
 	MaxTrackedNonces int
+
+	// Algorithms lists the algorithms offered, one challenge each, most
+	// preferred first (SHA-256, MD5: RFC 8760 section 2.4). Verify
+	// refuses credentials of any other algorithm with ErrUnsupported.
+	// Some user agents read only the first challenge and give up when
+	// they do not know its algorithm (sipp 3.6 with SHA-256); offering
+	// MD5 first serves them, at the price of the weaker hash.
+	Algorithms []Algorithm
 }
 
 // Server issues digest challenges and verifies credentials. It is safe for
 // concurrent use and holds no goroutines; it needs no Close.
 type Server struct {
+	algs   []Algorithm
 	ttl    time.Duration
 	secret []byte
 	key    *nonceKey
@@ -48,9 +58,18 @@ type Server struct {
 	counts *countTable
 }
 
-// NewServer returns a Server with opts, defaults filled in.
+// NewServer returns a Server with opts, defaults filled in. Unsupported
+// and repeated entries of opts.Algorithms are left out.
 func NewServer(opts Options) *Server {
 	s := &Server{ttl: opts.NonceTTL, secret: opts.Secret, now: opts.Now}
+	for _, a := range opts.Algorithms {
+		if p, err := ParseAlgorithm(string(a)); err == nil && !slices.Contains(s.algs, p) {
+			s.algs = append(s.algs, p)
+		}
+	}
+	if len(s.algs) == 0 {
+		s.algs = []Algorithm{SHA256, MD5}
+	}
 	if s.ttl <= 0 {
 		s.ttl = DefaultNonceTTL
 	}
@@ -75,16 +94,16 @@ func NewServer(opts Options) *Server {
 }
 
 // Challenges returns the values of the WWW-Authenticate (or
-// Proxy-Authenticate) headers of a 401 (407) for realm: one for SHA-256,
-// then one for MD5, both with the same fresh nonce, qop="auth" and the
-// opaque value, and stale=true when stale is set (RFC 8760 section 2.4:
-// the preferred algorithm first).
+// Proxy-Authenticate) headers of a 401 (407) for realm: one per algorithm
+// of Options.Algorithms in order (by default SHA-256, then MD5), all with
+// the same fresh nonce, qop="auth" and the opaque value, and stale=true
+// when stale is set (RFC 8760 section 2.4: the preferred algorithm first).
 func (s *Server) Challenges(realm string, stale bool) []string {
 	var rnd [8]byte
 	rand.Read(rnd[:])
 	nonce := s.key.mint(realm, s.now(), rnd)
-	out := make([]string, 0, 2)
-	for _, alg := range [...]Algorithm{SHA256, MD5} {
+	out := make([]string, 0, len(s.algs))
+	for _, alg := range s.algs {
 		var b strings.Builder
 		b.Grow(96 + len(realm) + len(nonce))
 		b.WriteString(`Digest realm="`)
@@ -127,6 +146,9 @@ func (s *Server) Verify(method string, c *Credentials, ha1 string) error {
 	alg, nc, err := checkParams(c)
 	if err != nil {
 		return err
+	}
+	if !slices.Contains(s.algs, alg) {
+		return fmt.Errorf("%w: algorithm %s not offered", ErrUnsupported, alg)
 	}
 	id, ok := s.key.open(c.Realm, c.Nonce)
 	if !ok || (c.Opaque != "" && !hmac.Equal([]byte(c.Opaque), []byte(s.opaque))) {

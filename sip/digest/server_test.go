@@ -331,3 +331,42 @@ func TestVerifyConcurrent(t *testing.T) {
 		t.Errorf("nc 00000001 accepted %d times, want once", accepted)
 	}
 }
+
+func TestAlgorithmsOption(t *testing.T) {
+	tests := []struct {
+		name  string
+		algs  []Algorithm
+		want  []string // algorithm of each challenge
+		md5OK bool
+	}{
+		{"default", nil, []string{"SHA-256", "MD5"}, true},
+		{"md5 first", []Algorithm{MD5, SHA256}, []string{"MD5", "SHA-256"}, true},
+		{"sha-256 only", []Algorithm{SHA256}, []string{"SHA-256"}, false},
+		{"junk left out", []Algorithm{"SHA-512-256", "md5", MD5}, []string{"MD5"}, true},
+		{"all junk", []Algorithm{"bogus"}, []string{"SHA-256", "MD5"}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := NewServer(Options{Algorithms: tt.algs})
+			ch := s.Challenges("acme.example", false)
+			var got []string
+			for _, c := range ch {
+				got = append(got, challengeParams(t, c)["algorithm"])
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+				t.Fatalf("challenge algorithms %v, want %v", got, tt.want)
+			}
+			c := answer(t, ch[0], "alice", "pw", "00000001")
+			c.Algorithm = "MD5"
+			ha1 := mustHA1(t, MD5, "alice", "acme.example", "pw")
+			c.Response = expectedResponse(MD5, ha1, "REGISTER", c)
+			err := s.Verify("REGISTER", c, ha1)
+			if tt.md5OK && err != nil {
+				t.Errorf("MD5 credentials: %v", err)
+			}
+			if !tt.md5OK && !errors.Is(err, ErrUnsupported) {
+				t.Errorf("MD5 credentials when not offered: %v, want ErrUnsupported", err)
+			}
+		})
+	}
+}
