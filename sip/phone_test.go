@@ -130,8 +130,15 @@ func ringThenAnswer(p *phone, d time.Duration) func(*sipmsg.Request, sipmsg.Serv
 	}
 }
 
-// ringForever answers 180 and waits until the transaction ends.
-func ringForever(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+// ringForever answers 180 and waits until the transaction ends. A CANCEL
+// (which sipgo answers itself) is reported like a received request.
+func (p *phone) ringForever(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+	tx.OnCancel(func(c *sipmsg.Request) {
+		select {
+		case p.got <- c:
+		default:
+		}
+	})
 	tx.Respond(sipmsg.NewResponseFromRequest(req, 180, "Ringing", nil))
 	<-tx.Done()
 }
@@ -294,3 +301,112 @@ func (p *phone) mustRegister() {
 
 // String names the phone in failures.
 func (p *phone) String() string { return fmt.Sprintf("%s@%s/%s", p.user, p.domain, p.transport) }
+
+// invite sends an INVITE to user@host through the server, answering a
+// proxy challenge, and returns the request and its transaction.
+func (p *phone) invite(user, host string) (*sipmsg.Request, sipmsg.ClientTransaction) {
+	p.t.Helper()
+	req := p.request(sipmsg.INVITE, user, host)
+	cid := sipmsg.CallIDHeader(sipmsg.GenerateTagN(12))
+	req.AppendHeader(&cid)
+	req.AppendHeader(sipmsg.NewHeader("Content-Type", "application/sdp"))
+	req.SetBody([]byte("v=0\r\n"))
+	tx := p.send(req)
+	first := p.final(tx)
+	if first == nil || first.StatusCode != 407 {
+		return req, &doneTx{res: first}
+	}
+	p.authorize(req, first, "", 1)
+	p.cseq++
+	req.CSeq().SeqNo = p.cseq
+	req.RemoveHeader("Via")
+
+	return req, p.send(req)
+}
+
+// send starts a client transaction for req.
+func (p *phone) send(req *sipmsg.Request) sipmsg.ClientTransaction {
+	p.t.Helper()
+	tx, err := p.cli.TransactionRequest(context.Background(), req)
+	if err != nil {
+		p.t.Fatalf("%s %s: %v", p.user, req.Method, err)
+	}
+	p.t.Cleanup(tx.Terminate)
+
+	return tx
+}
+
+// final waits for the final response of tx (nil when it ended without).
+func (p *phone) final(tx sipmsg.ClientTransaction) *sipmsg.Response {
+	p.t.Helper()
+	if d, ok := tx.(*doneTx); ok {
+		return d.res
+	}
+	timeout := time.After(15 * time.Second)
+	for {
+		select {
+		case res := <-tx.Responses():
+			if !res.IsProvisional() {
+				return res
+			}
+		case <-tx.Done():
+			return nil
+		case <-timeout:
+			p.t.Fatalf("%s: no final response", p.user)
+		}
+	}
+}
+
+// doneTx stands for a transaction already finished with res.
+type doneTx struct {
+	sipmsg.ClientTransaction
+	res *sipmsg.Response
+}
+
+func (d *doneTx) Terminate() {}
+
+// inDialog builds a request within the dialog of the INVITE inv answered
+// by res: Request-URI the remote Contact, Route the reversed Record-Route.
+func (p *phone) inDialog(method sipmsg.RequestMethod, inv *sipmsg.Request,
+	res *sipmsg.Response) *sipmsg.Request {
+	p.t.Helper()
+	contact := res.Contact()
+	if contact == nil {
+		p.t.Fatal("2xx without Contact")
+	}
+	req := sipmsg.NewRequest(method, *contact.Address.Clone())
+	rr := res.GetHeaders("Record-Route")
+	for i := len(rr) - 1; i >= 0; i-- {
+		h := rr[i].(*sipmsg.RecordRouteHeader)
+		req.AppendHeader(&sipmsg.RouteHeader{Address: *h.Address.Clone()})
+	}
+	req.AppendHeader(sipmsg.HeaderClone(inv.From()))
+	req.AppendHeader(sipmsg.HeaderClone(res.To()))
+	req.AppendHeader(sipmsg.HeaderClone(inv.CallID()))
+	seq := inv.CSeq().SeqNo
+	if method != sipmsg.ACK {
+		p.cseq++
+		seq = p.cseq
+	}
+	req.AppendHeader(&sipmsg.CSeqHeader{SeqNo: seq, MethodName: method})
+	req.SetTransport(sipmsg.NetworkToUpper(p.transport))
+
+	return req
+}
+
+// ack acknowledges the 2xx res of inv along the route set.
+func (p *phone) ack(inv *sipmsg.Request, res *sipmsg.Response) {
+	p.t.Helper()
+	p.ackSeq(inv, res, inv.CSeq().SeqNo)
+}
+
+// ackSeq acknowledges a 2xx to the INVITE with CSeq seq in the dialog
+// established by inv and its first 2xx res.
+func (p *phone) ackSeq(inv *sipmsg.Request, res *sipmsg.Response, seq uint32) {
+	p.t.Helper()
+	ack := p.inDialog(sipmsg.ACK, inv, res)
+	ack.CSeq().SeqNo = seq
+	if err := p.cli.WriteRequest(ack); err != nil {
+		p.t.Fatal(err)
+	}
+}

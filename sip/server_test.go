@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/netip"
+	"os"
 	"testing"
 	"time"
 
@@ -71,7 +72,7 @@ func newEnv(t *testing.T, mutate ...func(*Config)) *testEnv {
 		reg: prometheus.NewRegistry(), calls: make(chan *InboundCall, 8)}
 	cfg := Config{Listen: "127.0.0.1:0", Registerer: e.reg, RingTimeout: 5 * time.Second,
 		TrunkTimeout: 500 * time.Millisecond,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		Logger:       testLogger()}
 	for _, m := range mutate {
 		m(&cfg)
 	}
@@ -105,6 +106,15 @@ func (h appHandler) HandleInbound(_ context.Context, c *InboundCall) {
 	h.calls <- c
 	res := sipmsgResponse(c, 200)
 	c.Tx.Respond(res)
+}
+
+// testLogger discards logs unless PATCHBAY_TEST_LOG is set.
+func testLogger() *slog.Logger {
+	if os.Getenv("PATCHBAY_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
 
 func mustPrefix(s string) netip.Prefix { return netip.MustParsePrefix(s) }

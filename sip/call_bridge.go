@@ -1,0 +1,130 @@
+package sip
+
+import (
+	"context"
+	"errors"
+
+	sipmsg "github.com/emiago/sipgo/sip"
+
+	"github.com/patchbay/patchbay/media"
+)
+
+const sdpType = "application/sdp"
+
+// reoffer handles a re-INVITE or UPDATE from leg from (RFC 3311, RFC
+// 3261 section 14): bridged, the offer goes through the media session to
+// the peer and the peer's answer comes back; answered by Patchbay itself,
+// the offer is answered locally; otherwise it is refused with 488.
+func (c *call) reoffer(ctx context.Context, from *leg, req *sipmsg.Request,
+	tx sipmsg.ServerTransaction) {
+	if from.uas != nil {
+		if err := from.uas.ReadRequest(req, tx); err != nil {
+			respond(tx, req, 500, "Server Internal Error")
+
+			return
+		}
+	}
+	body := req.Body()
+	peer := from.peer.Load()
+	switch {
+	case peer != nil && !peer.isGone():
+		c.forwardOffer(ctx, from, peer, req, tx)
+	case len(body) == 0:
+		respond(tx, req, 488, "Not Acceptable Here")
+	case c.localAnswer():
+		ans, err := c.sess.AnswerLocal(body)
+		if err != nil {
+			respond(tx, req, mediaStatus(err), "Not Acceptable Here")
+
+			return
+		}
+		res := sipmsg.NewResponseFromRequest(req, 200, "OK", ans)
+		res.AppendHeader(sipmsg.NewHeader("Content-Type", sdpType))
+		tx.Respond(res)
+	default:
+		respond(tx, req, 488, "Not Acceptable Here")
+	}
+}
+
+func (c *call) localAnswer() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+
+	return c.sess != nil && c.localAnswered && !c.bridged
+}
+
+// forwardOffer passes an in-dialog offer from one leg to the other.
+func (c *call) forwardOffer(ctx context.Context, from, to *leg, req *sipmsg.Request,
+	tx sipmsg.ServerTransaction) {
+	body := req.Body()
+	var err error
+	if len(body) > 0 && c.sess != nil {
+		if body, err = c.sess.Offer(from.mleg, body); err != nil {
+			respond(tx, req, mediaStatus(err), "Not Acceptable Here")
+
+			return
+		}
+	}
+	ctype := sdpType
+	if len(body) == 0 {
+		ctype = ""
+	}
+	res, err := to.request(ctx, req.Method, body, ctype)
+	if err != nil {
+		respond(tx, req, 500, "Server Internal Error")
+
+		return
+	}
+	ans := res.Body()
+	if res.IsSuccess() && len(ans) > 0 && c.sess != nil {
+		if ans, err = c.sess.Answer(to.mleg, ans); err != nil {
+			respond(tx, req, mediaStatus(err), "Not Acceptable Here")
+
+			return
+		}
+	}
+	out := sipmsg.NewResponseFromRequest(req, int(res.StatusCode), res.Reason, ans)
+	if len(ans) > 0 {
+		out.AppendHeader(sipmsg.NewHeader("Content-Type", sdpType))
+	}
+	tx.Respond(out)
+}
+
+// relayInfo passes INFO (RFC 6086, e.g. SIP INFO DTMF) to the bridged
+// peer and its final status back; unbridged, it is accepted.
+func (c *call) relayInfo(ctx context.Context, from *leg, req *sipmsg.Request,
+	tx sipmsg.ServerTransaction) {
+	peer := from.peer.Load()
+	if peer == nil || peer.isGone() {
+		respond(tx, req, 200, "OK")
+
+		return
+	}
+	ctype := ""
+	if h := req.ContentType(); h != nil {
+		ctype = h.Value()
+	}
+	body := req.Body()
+	if len(body) == 0 {
+		body = nil
+	}
+	res, err := peer.request(ctx, sipmsg.INFO, body, ctype)
+	if err != nil {
+		respond(tx, req, 500, "Server Internal Error")
+
+		return
+	}
+	tx.Respond(sipmsg.NewResponseFromRequest(req, int(res.StatusCode), res.Reason, nil))
+}
+
+// mediaStatus maps a media error to a SIP status (media package contract).
+func mediaStatus(err error) int {
+	switch {
+	case errors.Is(err, media.ErrOfferPending):
+		return 491
+	case errors.Is(err, media.ErrNoPorts):
+		return 503
+	}
+
+	return 488
+}

@@ -1,0 +1,474 @@
+package sip
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo"
+	sipmsg "github.com/emiago/sipgo/sip"
+
+	"github.com/patchbay/patchbay/accounting"
+	"github.com/patchbay/patchbay/media"
+	"github.com/patchbay/patchbay/sip/callstatus"
+	"github.com/patchbay/patchbay/sip/markup"
+	"github.com/patchbay/patchbay/sip/webhook"
+	"github.com/patchbay/patchbay/tenancy"
+)
+
+// dialTarget is one destination of a Dial: the URIs to try in order
+// (origination failover for a number) and digest credentials.
+type dialTarget struct {
+	noun     markup.Noun
+	uris     []sipmsg.Uri
+	user     string
+	password string
+	trunkSID string
+}
+
+// dialEvent is what a ringing child leg reports to the dial loop.
+type dialEvent struct {
+	l    *leg
+	res  *sipmsg.Response // provisional or 2xx
+	code int              // final failure code (0: none)
+	done bool             // the leg attempt ended (answered or failed)
+}
+
+// dialState is one running Dial.
+type dialState struct {
+	c         *call
+	d         *markup.Dial
+	offer     []byte
+	events    chan dialEvent
+	ringing   bool
+	early     []byte // answer already sent to the caller with 183
+	winner    *leg
+	winRes    *sipmsg.Response
+	bestCode  int
+	reason    callstatus.Reason
+	answeredA bool
+}
+
+// dial runs a Dial verb: ring every target, bridge the first answer,
+// then ask the action URL (or go on) with the outcome.
+func (c *call) dial(ctx context.Context, doc *webhook.Document,
+	d *markup.Dial) (*webhook.Document, bool, error) {
+	targets, err := c.dialTargets(ctx, d)
+	if err != nil {
+		return nil, false, err
+	}
+	ds := &dialState{c: c, d: d, events: make(chan dialEvent, 8*len(targets)+8)}
+	status, dur, code := callstatus.Failed, time.Duration(0), 0
+	if len(targets) > 0 {
+		status, dur, code = ds.run(ctx, targets)
+	} else {
+		c.log.Info("dial has no reachable target")
+	}
+	var sid string
+	if ds.winner != nil {
+		sid = ds.winner.sid
+	}
+	if c.ctx.Err() != nil && d.Action == "" {
+		return nil, true, nil
+	}
+	if d.Action == "" {
+		return nil, false, nil
+	}
+	u, err := webhook.ResolveURL(doc.URL, d.Action)
+	if err != nil {
+		return nil, false, err
+	}
+	fctx := ctx
+	if c.ctx.Err() != nil {
+		// The caller left: the action is still told, its answer ignored.
+		var cancel context.CancelFunc
+		fctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), teardownTimeout)
+		defer cancel()
+	}
+	next, err := c.fetch(fctx, u, d.Method, dialParams(status, sid, dur, code))
+	if c.ctx.Err() != nil {
+		return nil, true, nil
+	}
+
+	return next, false, err
+}
+
+// run rings the targets and returns the DialCallStatus, the bridged time
+// and the SIP code of the outcome.
+func (ds *dialState) run(ctx context.Context, targets []dialTarget) (callstatus.Status,
+	time.Duration, int) {
+	c := ds.c
+	offer, err := c.offerForB(len(targets))
+	if err != nil {
+		c.log.Info("dial offer failed", "error", err)
+
+		return callstatus.Failed, 0, 488
+	}
+	ds.offer = offer
+	rctx, cancelRing := context.WithCancel(ctx)
+	defer cancelRing()
+	var wg sync.WaitGroup
+	for _, t := range targets {
+		wg.Add(1)
+		c.cc.wg.Add(1)
+		go func() {
+			defer c.cc.wg.Done()
+			defer wg.Done()
+			ds.ring(rctx, t)
+		}()
+	}
+	allDone := make(chan struct{})
+	go func() { wg.Wait(); close(allDone) }()
+	ds.await(ctx, allDone)
+	cancelRing()
+	if ds.winner == nil {
+		status := callstatus.End(false, ds.bestCode, ds.reason)
+
+		return status, 0, ds.bestCode
+	}
+
+	return ds.bridge(ctx)
+}
+
+// await handles ring events until an answer, the timeout, the caller
+// leaving or every target failing.
+func (ds *dialState) await(ctx context.Context, allDone <-chan struct{}) {
+	timeout := time.NewTimer(ds.d.Timeout)
+	defer timeout.Stop()
+	for ds.winner == nil {
+		select {
+		case ev := <-ds.events:
+			ds.handle(ctx, ev)
+		case <-allDone:
+			for len(ds.events) > 0 {
+				ds.handle(ctx, <-ds.events)
+			}
+			if ds.winner == nil {
+				return
+			}
+		case <-timeout.C:
+			ds.reason = callstatus.ReasonTimeout
+
+			return
+		case <-ctx.Done():
+			ds.reason = callstatus.ReasonCallerCanceled
+
+			return
+		}
+	}
+}
+
+func (ds *dialState) handle(ctx context.Context, ev dialEvent) {
+	switch {
+	case ev.res != nil && ev.res.IsSuccess():
+		if ds.winner != nil {
+			go ev.l.hangup(context.WithoutCancel(ctx))
+
+			return
+		}
+		ds.winner, ds.winRes = ev.l, ev.res
+	case ev.res != nil:
+		ds.progress(ev.res)
+	case ev.done:
+		if ds.bestCode == 0 || betterCode(ev.code, ds.bestCode) {
+			ds.bestCode = ev.code
+		}
+	}
+}
+
+// betterCode prefers busy answers over others when several legs fail
+// (RFC 3261 section 16.7 step 6, simplified: 6xx and 486 win).
+func betterCode(code, best int) bool {
+	return code >= 600 || (code == 486 && best < 600)
+}
+
+// progress tells the unanswered caller that a target rings: 180, or 183
+// with the answer to its offer when a lone target sends early media.
+func (ds *dialState) progress(res *sipmsg.Response) {
+	c := ds.c
+	if c.parent.uas == nil || c.isAnswered() {
+		return
+	}
+	body := res.Body()
+	if res.StatusCode == 183 && len(body) > 0 && ds.early == nil && !c.localAnswerOnly() {
+		ans, err := c.answerFromB(body)
+		if err == nil {
+			ds.early = ans
+			hdr := sipmsg.NewHeader("Content-Type", sdpType)
+			c.parent.uas.Respond(183, "Session Progress", ans, hdr)
+
+			return
+		}
+		c.log.Debug("early media not passed", "error", err)
+	}
+	if !ds.ringing {
+		ds.ringing = true
+		c.parent.uas.Respond(180, "Ringing", nil)
+	}
+}
+
+func (c *call) localAnswerOnly() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+
+	return c.localAnswered
+}
+
+// offerForB returns the SDP offer for the dialled legs.
+func (c *call) offerForB(targets int) ([]byte, error) {
+	c.mu.Lock()
+	local, answered := c.localAnswered, !c.answered.IsZero()
+	c.mu.Unlock()
+	switch {
+	case c.sess == nil && answered:
+		return nil, errors.New("sip: no media engine to bridge an answered call")
+	case c.sess == nil:
+		return c.offer, nil
+	case local:
+		return c.sess.OfferLocal()
+	case answered:
+		return nil, errors.New("sip: a bridged call cannot be dialled again")
+	}
+
+	return c.sess.Offer(media.LegA, c.offer)
+}
+
+// answerFromB turns B's SDP answer into the answer for the caller.
+func (c *call) answerFromB(body []byte) ([]byte, error) {
+	if c.sess == nil {
+		return body, nil
+	}
+
+	return c.sess.Answer(media.LegB, body)
+}
+
+// ring places one target's INVITE, failing over through its URIs, and
+// reports to the dial loop. A losing leg closes its own CDR.
+func (ds *dialState) ring(ctx context.Context, t dialTarget) {
+	code := 0
+	for i, uri := range t.uris {
+		l, res, c2, err := ds.invite(ctx, t, uri)
+		if err == nil {
+			ds.events <- dialEvent{l: l, res: res}
+
+			return
+		}
+		code = c2
+		failover := t.trunkSID != "" && i+1 < len(t.uris) && ctx.Err() == nil &&
+			(code == 0 || code == 408 || code >= 500 && code < 600)
+		if !failover {
+			break
+		}
+	}
+	ds.events <- dialEvent{done: true, code: code}
+}
+
+// invite sends one INVITE and waits for its answer. On failure the child
+// leg is closed and its final code returned.
+func (ds *dialState) invite(ctx context.Context, t dialTarget,
+	uri sipmsg.Uri) (*leg, *sipmsg.Response, int, error) {
+	c := ds.c
+	ua, err := c.cc.dialogUA()
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	l := newLeg(c, newCallSID(), sipmsg.GenerateTagN(24), media.LegB)
+	req := c.childInvite(ua, l, uri, ds.d.CallerID, ds.offer)
+	c.cc.addLeg(l.callID, l)
+	c.openCDR(accounting.LegStart{
+		SID: l.sid, ParentSID: c.sid, AccountSID: c.acct.SID,
+		Direction: accounting.DirOutboundDial, From: c.base.From, To: t.noun.Target,
+		CallID: l.callID, TrunkSID: t.trunkSID,
+	})
+	uac, err := ua.WriteInvite(ctx, req)
+	if err == nil {
+		l.uac = uac
+		err = uac.WaitAnswer(ctx, sipgo.AnswerOptions{
+			Username: t.user, Password: t.password,
+			OnResponse: func(res *sipmsg.Response) error {
+				if res.StatusCode == 180 || res.StatusCode == 183 {
+					c.cdrEvent(l.sid, false)
+					ds.events <- dialEvent{l: l, res: res}
+				}
+
+				return nil
+			},
+		})
+	}
+	if err == nil {
+		return l, uac.InviteResponse, 200, nil
+	}
+	code := failureCode(err)
+	status := callstatus.FromSIP(code)
+	reason := callstatus.ReasonNone
+	if ctx.Err() != nil {
+		reason = callstatus.ReasonCallerCanceled
+		if ds.reason == callstatus.ReasonTimeout {
+			reason = callstatus.ReasonTimeout
+		}
+		status = callstatus.End(false, code, reason)
+	}
+	c.cc.removeLeg(l.callID)
+	c.closeCDR(accounting.LegEnd{SID: l.sid, Status: accounting.Status(status),
+		Cause: accounting.CauseSIPError, SIPCode: code}, accounting.Quality{})
+	c.log.Debug("dial target failed", "leg", l.sid, "code", code, "error", err)
+
+	return nil, nil, code, err
+}
+
+// failureCode extracts the final status of a failed INVITE (0: none).
+func failureCode(err error) int {
+	var re *sipgo.ErrDialogResponse
+	if errors.As(err, &re) {
+		return int(re.Res.StatusCode)
+	}
+	var rv sipgo.ErrDialogResponse
+	if errors.As(err, &rv) {
+		return int(rv.Res.StatusCode)
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return 487
+	}
+
+	return 0
+}
+
+// childInvite builds the INVITE of a dialled leg.
+func (c *call) childInvite(ua *sipgo.DialogUA, l *leg, uri sipmsg.Uri, callerID string,
+	offer []byte) *sipmsg.Request {
+	req := sipmsg.NewRequest(sipmsg.INVITE, uri)
+	fromUser := callerID
+	if fromUser == "" {
+		fromUser = strings.TrimPrefix(c.base.From, "sip:")
+		fromUser, _, _ = strings.Cut(fromUser, "@")
+	}
+	from := &sipmsg.FromHeader{Address: sipmsg.Uri{Scheme: "sip", User: fromUser,
+		Host: ua.ContactHDR.Address.Host}, Params: sipmsg.NewParams()}
+	from.Params.Add("tag", sipmsg.GenerateTagN(16))
+	to := &sipmsg.ToHeader{Address: sipmsg.Uri{Scheme: uri.Scheme, User: uri.User,
+		Host: uri.Host, Port: uri.Port}}
+	callID := sipmsg.CallIDHeader(l.callID)
+	req.AppendHeader(from)
+	req.AppendHeader(to)
+	req.AppendHeader(&callID)
+	if tr, ok := uri.UriParams.Get("transport"); ok && tr != "" {
+		req.SetTransport(strings.ToUpper(tr))
+	}
+	if len(offer) > 0 {
+		req.SetBody(offer)
+		req.AppendHeader(sipmsg.NewHeader("Content-Type", sdpType))
+	}
+
+	return req
+}
+
+// dialTargets resolves the nouns of d.
+func (c *call) dialTargets(ctx context.Context, d *markup.Dial) ([]dialTarget, error) {
+	var out []dialTarget
+	for _, n := range d.Nouns {
+		ts, err := c.nounTargets(ctx, n)
+		if err != nil {
+			c.log.Info("dial noun skipped", "noun", n, "error", err)
+
+			continue
+		}
+		out = append(out, ts...)
+	}
+
+	return out, nil
+}
+
+func (c *call) nounTargets(ctx context.Context, n markup.Noun) ([]dialTarget, error) {
+	switch n.Kind {
+	case markup.NounSIP:
+		var u sipmsg.Uri
+		if err := sipmsg.ParseUri(n.Target, &u); err != nil {
+			return nil, fmt.Errorf("sip: dial %s: %w", n.Target, err)
+		}
+
+		return []dialTarget{{noun: n, uris: []sipmsg.Uri{u}, user: n.Username,
+			password: n.Password}}, nil
+	case markup.NounClient:
+		return c.clientTargets(ctx, n)
+	case markup.NounNumber:
+		return c.numberTargets(ctx, n)
+	}
+
+	return nil, fmt.Errorf("sip: noun %s cannot be dialled", n.Kind)
+}
+
+// clientTargets returns one target per registered contact of the identity
+// in any SIP domain of the account.
+func (c *call) clientTargets(ctx context.Context, n markup.Noun) ([]dialTarget, error) {
+	domains, _, err := c.cc.cfg.Directory.ListDomains(ctx, c.acct.SID,
+		tenancy.Page{Number: 0, Size: 100})
+	if err != nil {
+		return nil, err
+	}
+	var out []dialTarget
+	for _, d := range domains {
+		bindings, err := c.cc.srv.Contacts(ctx, n.Target+"@"+d.DomainName)
+		if err != nil {
+			continue
+		}
+		for _, b := range bindings {
+			var u sipmsg.Uri
+			if err := sipmsg.ParseUri(b.Contact, &u); err != nil {
+				continue
+			}
+			if b.Received.IsValid() && b.Transport == "udp" {
+				// Reach the device where it registered from (RFC 5626 flow).
+				u.Host, u.Port = b.Received.Addr().String(), int(b.Received.Port())
+			}
+			out = append(out, dialTarget{noun: n, uris: []sipmsg.Uri{u}})
+		}
+	}
+	if len(out) == 0 {
+		return nil, errors.New("sip: client not registered")
+	}
+
+	return out, nil
+}
+
+// numberTargets returns the account's trunk origination URIs for the
+// number, in priority order, after the destination rules allow it.
+func (c *call) numberTargets(ctx context.Context, n markup.Noun) ([]dialTarget, error) {
+	if err := c.cc.allowedNumber(ctx, c.acct.SID, n.Target); err != nil {
+		return nil, err
+	}
+	trunks, err := c.cc.cfg.Directory.AccountTrunks(ctx, c.acct.SID)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range trunks {
+		uris := originationURIs(t, n.Target)
+		if len(uris) > 0 {
+			return []dialTarget{{noun: n, uris: uris, user: t.AuthUsername,
+				password: t.AuthPassword, trunkSID: t.SID}}, nil
+		}
+	}
+
+	return nil, ErrNoTargets
+}
+
+// originationURIs returns the enabled origination URIs of t with the
+// number as user, lowest priority first (weights are not used).
+func originationURIs(t *tenancy.Trunk, number string) []sipmsg.Uri {
+	ous := append([]tenancy.OriginationURI(nil), t.OriginationURIs...)
+	sort.SliceStable(ous, func(i, j int) bool { return ous[i].Priority < ous[j].Priority })
+	var out []sipmsg.Uri
+	for _, o := range ous {
+		var u sipmsg.Uri
+		if !o.Enabled || sipmsg.ParseUri(o.SIPURL, &u) != nil {
+			continue
+		}
+		u.User = number
+		out = append(out, u)
+	}
+
+	return out
+}

@@ -1,0 +1,126 @@
+package sip
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+
+	"github.com/emiago/sipgo"
+	sipmsg "github.com/emiago/sipgo/sip"
+
+	"github.com/patchbay/patchbay/media"
+)
+
+// leg is one SIP dialog of a call: the caller's (uas) or one Patchbay
+// placed (uac). Exactly one of uas and uac is set.
+type leg struct {
+	c      *call
+	sid    string
+	callID string
+	uas    *sipgo.DialogServerSession
+	uac    *sipgo.DialogClientSession
+	mleg   media.Leg
+
+	gone     chan struct{} // closed when the far end sent BYE
+	goneOnce sync.Once
+	byeSent  atomic.Bool
+	peer     atomic.Pointer[leg] // the bridged other side
+	// reqMu serialises requests Patchbay sends on this dialog (CSeq order).
+	reqMu sync.Mutex
+}
+
+func newLeg(c *call, sid, callID string, ml media.Leg) *leg {
+	return &leg{c: c, sid: sid, callID: callID, mleg: ml, gone: make(chan struct{})}
+}
+
+func (l *leg) markGone() { l.goneOnce.Do(func() { close(l.gone) }) }
+
+func (l *leg) isGone() bool {
+	select {
+	case <-l.gone:
+		return true
+	default:
+		return false
+	}
+}
+
+// inDialog handles a request the far end sent inside this leg's dialog.
+func (l *leg) inDialog(ctx context.Context, req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+	switch req.Method {
+	case sipmsg.ACK:
+		if l.uas != nil {
+			l.uas.ReadAck(req, tx)
+		}
+	case sipmsg.BYE:
+		l.readBye(req, tx)
+	case sipmsg.INVITE, sipmsg.UPDATE:
+		l.c.reoffer(ctx, l, req, tx)
+	case sipmsg.INFO:
+		l.c.relayInfo(ctx, l, req, tx)
+	case sipmsg.OPTIONS:
+		respond(tx, req, 200, "OK")
+	default:
+		respond(tx, req, 405, "Method Not Allowed")
+	}
+}
+
+func (l *leg) readBye(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+	var err error
+	if l.uas != nil {
+		err = l.uas.ReadBye(req, tx)
+	} else {
+		err = l.uac.ReadBye(req, tx)
+	}
+	if err != nil {
+		respond(tx, req, 200, "OK")
+	}
+	l.markGone()
+}
+
+// hangup sends BYE unless the far end already left; idempotent.
+func (l *leg) hangup(ctx context.Context) {
+	if l.isGone() || !l.byeSent.CompareAndSwap(false, true) {
+		return
+	}
+	var err error
+	if l.uas != nil {
+		err = l.uas.Bye(ctx)
+	} else if l.uac != nil {
+		err = l.uac.Bye(ctx)
+	}
+	if err != nil {
+		l.c.log.Debug("bye failed", "leg", l.sid, "error", err)
+	}
+	l.markGone()
+}
+
+// request sends a new request of method inside the leg's dialog and
+// returns its final response.
+func (l *leg) request(ctx context.Context, method sipmsg.RequestMethod, body []byte,
+	ctype string) (*sipmsg.Response, error) {
+	l.reqMu.Lock()
+	defer l.reqMu.Unlock()
+	var target sipmsg.Uri
+	if l.uas != nil {
+		target = l.uas.InviteRequest.Contact().Address
+	} else {
+		target = l.uac.InviteResponse.Contact().Address
+	}
+	req := sipmsg.NewRequest(method, *target.Clone())
+	if body != nil {
+		req.SetBody(body)
+		req.AppendHeader(sipmsg.NewHeader("Content-Type", ctype))
+	}
+	if l.uas != nil {
+		return l.uas.Do(ctx, req)
+	}
+
+	return l.uac.Do(ctx, req)
+}
+
+func respond(tx sipmsg.ServerTransaction, req *sipmsg.Request, code int, reason string) {
+	if tx == nil {
+		return
+	}
+	tx.Respond(sipmsg.NewResponseFromRequest(req, code, reason, nil))
+}

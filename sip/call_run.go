@@ -1,0 +1,274 @@
+package sip
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/patchbay/patchbay/accounting"
+	"github.com/patchbay/patchbay/sip/callstatus"
+	"github.com/patchbay/patchbay/sip/markup"
+	"github.com/patchbay/patchbay/sip/webhook"
+)
+
+// maxDocuments bounds the documents one call may fetch, so that an
+// application redirecting to itself cannot keep a call busy forever.
+const maxDocuments = 100
+
+// errAppFailed marks an application failure as the call's end.
+var errAppFailed = errors.New("sip: application failed")
+
+// execute fetches the first document and runs documents until the call
+// ends or the application has nothing more to say.
+func (c *call) execute(rawURL, method string, extra url.Values) {
+	doc, err := c.fetch(c.ctx, rawURL, method, extra)
+	for n := 0; err == nil && doc != nil; n++ {
+		if n == maxDocuments {
+			err = errors.New("sip: too many documents for one call")
+
+			break
+		}
+		doc, err = c.runDocument(doc)
+	}
+	if err != nil && c.ctx.Err() == nil {
+		c.appFailed(err)
+	}
+}
+
+// appFailed records an application failure: the call ends with 500 (or a
+// BYE once answered) and the failure is logged for the account.
+func (c *call) appFailed(err error) {
+	code := 0
+	var coder interface{ ErrorCode() int }
+	if errors.As(err, &coder) {
+		code = coder.ErrorCode()
+	}
+	c.log.Warn("application failed", "error_code", code, "error", err)
+	c.setEnd(callEnd{reason: callstatus.ReasonError, cause: accounting.CauseAppError,
+		code: 500})
+}
+
+// fetch asks the application for a document with the call's parameters
+// plus extra. It records nothing: callers decide what a failure means.
+func (c *call) fetch(ctx context.Context, rawURL, method string,
+	extra url.Values) (*webhook.Document, error) {
+	status := callstatus.Ringing
+	if c.isAnswered() {
+		status = callstatus.InProgress
+	}
+	params := c.params(string(status))
+	for k, v := range extra {
+		params[k] = v
+	}
+
+	return c.cc.cfg.Webhooks.FetchMarkup(ctx, webhook.Fetch{
+		AuthToken: c.acct.AuthToken, URL: rawURL, Method: method,
+		FallbackURL: c.app.fallbackURL, FallbackMethod: c.app.fallbackMethod,
+		Limits: c.cc.cfg.Markup,
+	}, params)
+}
+
+// runDocument runs doc's verbs in order. It returns the next document
+// (Redirect, an action, an API redirect) or nil when the call should end.
+func (c *call) runDocument(doc *webhook.Document) (*webhook.Document, error) {
+	for _, v := range doc.Response.Verbs {
+		if c.ctx.Err() != nil {
+			return nil, nil
+		}
+		vctx, vcancel := context.WithCancelCause(c.ctx)
+		c.mu.Lock()
+		c.verbCancel = vcancel
+		c.mu.Unlock()
+		next, stop, err := c.runVerb(vctx, doc, v)
+		vcancel(nil)
+		if r := c.takeRedirect(); r != nil {
+			return c.followRedirect(r)
+		}
+		if err != nil || next != nil || stop {
+			return next, err
+		}
+	}
+
+	return nil, nil
+}
+
+// runVerb runs one verb. stop ends the call; next continues with another
+// document.
+func (c *call) runVerb(ctx context.Context, doc *webhook.Document,
+	v markup.Verb) (next *webhook.Document, stop bool, err error) {
+	c.log.Debug("verb", "verb", v.VerbName())
+	switch t := v.(type) {
+	case *markup.Hangup:
+		c.setEnd(callEnd{status: callstatus.Completed, cause: accounting.CauseCalleeHangup,
+			code: 200})
+
+		return nil, true, nil
+	case *markup.Reject:
+		c.reject(t)
+
+		return nil, true, nil
+	case *markup.Redirect:
+		u, err := webhook.ResolveURL(doc.URL, t.URL)
+		if err != nil {
+			return nil, false, err
+		}
+		next, err := c.fetch(ctx, u, t.Method, nil)
+
+		return next, false, err
+	case *markup.Pause:
+		sleep(ctx, t.Length)
+
+		return nil, false, nil
+	case *markup.Play:
+		return nil, false, c.play(ctx, doc, t)
+	case *markup.Gather:
+		return c.gather(ctx, doc, t)
+	case *markup.Record:
+		return c.record(ctx, doc, t)
+	case *markup.Dial:
+		return c.dial(ctx, doc, t)
+	}
+
+	return nil, false, errors.New("sip: verb " + v.VerbName() + " cannot run")
+}
+
+// reject refuses the unanswered call with 486 or 603; once answered it
+// just hangs up.
+func (c *call) reject(r *markup.Reject) {
+	code := r.SIPStatus()
+	if c.isAnswered() || c.parent.uas == nil {
+		c.setEnd(callEnd{cause: accounting.CauseCalleeHangup, code: 200})
+
+		return
+	}
+	reason := "Decline"
+	if code == 486 {
+		reason = "Busy Here"
+	}
+	c.setEnd(callEnd{cause: accounting.CauseSIPError, code: code})
+	if err := c.parent.uas.Respond(code, reason, nil); err != nil {
+		c.log.Debug("reject not sent", "error", err)
+	}
+	c.markFinalSent()
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
+
+// takeRedirect returns and clears a pending API update.
+func (c *call) takeRedirect() *redirectReq {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	r := c.redirect
+	c.redirect = nil
+
+	return r
+}
+
+func (c *call) followRedirect(r *redirectReq) (*webhook.Document, error) {
+	if r.end {
+		c.setEnd(callEnd{reason: callstatus.ReasonAPICanceled,
+			cause: accounting.CauseCalleeHangup, code: 200})
+		c.cancel(errHungUp)
+
+		return nil, nil
+	}
+	if r.twiml != "" {
+		resp, err := markup.Parse([]byte(r.twiml), c.cc.cfg.Markup)
+		if err != nil {
+			return nil, err
+		}
+
+		return &webhook.Document{Response: resp, URL: c.app.voiceURL}, nil
+	}
+
+	return c.fetch(c.ctx, r.url, r.method, nil)
+}
+
+// teardown ends the call: answers or hangs up the caller, closes the media
+// session and the CDR and reports the final status.
+func (c *call) teardown() {
+	c.cancel(errHungUp)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.ctx), teardownTimeout)
+	defer cancel()
+	c.mu.Lock()
+	end, answered := c.end, !c.answered.IsZero()
+	c.mu.Unlock()
+	status := end.status
+	if status == "" {
+		status = callstatus.End(answered, end.code, end.reason)
+	}
+	c.finishParent(ctx, answered, status, end)
+	q := c.quality(c.parent.mleg)
+	if c.sess != nil {
+		c.sess.Close()
+	}
+	cause := end.cause
+	if cause == "" {
+		cause = accounting.CauseCalleeHangup
+	}
+	c.closeCDR(accounting.LegEnd{SID: c.sid, Status: accounting.Status(status),
+		Cause: cause, SIPCode: end.code}, q)
+	c.event("completed", status, end.code)
+	c.cc.removeLeg(c.parent.callID)
+	c.cc.forgetCall(c)
+	c.release()
+	c.markFinalSent()
+	c.log.Info("call ended", "status", status, "sip_code", end.code,
+		"duration", time.Since(c.created).Round(time.Millisecond))
+}
+
+// finishParent sends the caller its final response or BYE.
+func (c *call) finishParent(ctx context.Context, answered bool, status callstatus.Status,
+	end callEnd) {
+	select {
+	case <-c.finalSent:
+		if answered {
+			c.parent.hangup(ctx)
+		}
+
+		return
+	default:
+	}
+	if c.parent.uas == nil {
+		c.parent.hangup(ctx)
+
+		return
+	}
+	code := callstatus.SIPCode(status)
+	reason := "Call Ended"
+	switch {
+	case end.cause == accounting.CauseAppError:
+		code, reason = 500, "Application Error"
+	case status == callstatus.Completed:
+		code, reason = 603, "Decline"
+	case code == 200:
+		code = 500
+	}
+	if err := c.parent.uas.Respond(code, reason, nil); err != nil {
+		c.log.Debug("final response not sent", "error", err)
+	}
+}
+
+// dialParams formats the Dial action parameters.
+func dialParams(status callstatus.Status, sid string, dur time.Duration, code int) url.Values {
+	v := url.Values{}
+	v.Set("DialCallStatus", string(status))
+	if sid != "" {
+		v.Set("DialCallSid", sid)
+	}
+	v.Set("DialCallDuration", strconv.Itoa(int(dur.Round(time.Second)/time.Second)))
+	if code != 0 {
+		v.Set("DialSipResponseCode", strconv.Itoa(code))
+	}
+
+	return v
+}

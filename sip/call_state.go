@@ -1,0 +1,242 @@
+package sip
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/patchbay/patchbay/accounting"
+	"github.com/patchbay/patchbay/media"
+	"github.com/patchbay/patchbay/sip/callstatus"
+	"github.com/patchbay/patchbay/sip/webhook"
+	"github.com/patchbay/patchbay/tenancy"
+)
+
+// defaultTimeLimit is the longest call when no TimeLimit is given.
+const defaultTimeLimit = 4 * time.Hour
+
+// teardownTimeout bounds BYEs, CDR writes and callbacks at hangup.
+const teardownTimeout = 5 * time.Second
+
+// errHungUp is the cause of a call's context when it ended.
+var errHungUp = errors.New("sip: call ended")
+
+// newCallSID returns "CA" + 32 hex digits.
+func newCallSID() string { return newSID("CA") }
+
+func newSID(prefix string) string {
+	var b [16]byte
+	rand.Read(b[:])
+
+	return prefix + hex.EncodeToString(b[:])
+}
+
+// appTarget is where a call's application lives.
+type appTarget struct {
+	voiceURL, voiceMethod       string
+	fallbackURL, fallbackMethod string
+	statusURL, statusMethod     string
+	events                      map[string]bool
+	applicationSID              string
+}
+
+func appFromRoute(r *tenancy.VoiceRoute) appTarget {
+	return newAppTarget(r.ApplicationSID, r.VoiceURL, r.VoiceMethod, r.VoiceFallbackURL,
+		r.VoiceFallbackMethod, r.StatusCallback, r.StatusCallbackMethod, r.StatusCallbackEvents)
+}
+
+func newAppTarget(appSID, voice, voiceMethod, fb, fbMethod, status, statusMethod string,
+	events []string) appTarget {
+	a := appTarget{
+		applicationSID: appSID, voiceURL: voice, voiceMethod: voiceMethod,
+		fallbackURL: fb, fallbackMethod: fbMethod, statusURL: status,
+		statusMethod: statusMethod, events: map[string]bool{},
+	}
+	for _, e := range events {
+		a.events[e] = true
+	}
+	if len(a.events) == 0 {
+		a.events["completed"] = true
+	}
+
+	return a
+}
+
+// call is one parent leg and what it runs. Its goroutine (run) owns the
+// verb loop; other goroutines (in-dialog requests, the API) talk to it
+// through the fields guarded by mu and through ctx.
+type call struct {
+	cc        *CallControl
+	sid       string
+	acct      *tenancy.Account
+	app       appTarget
+	base      webhook.CallParams
+	log       *slog.Logger
+	ctx       context.Context // ends at hangup
+	cancel    context.CancelCauseFunc
+	parent    *leg
+	sess      *media.Session // nil: SDP passes through
+	offer     []byte         // the caller's SDP offer (inbound)
+	created   time.Time
+	trunkSID  string
+	timeLimit time.Duration
+	finalSent chan struct{} // closed once the parent INVITE has a final response
+	finalOnce sync.Once
+	relOnce   sync.Once
+
+	// mu guards the fields below.
+	mu            sync.Mutex
+	answered      time.Time
+	localAnswered bool // answered with Patchbay as the far end
+	bridged       bool // media of A relayed to a B leg at some point
+	redirect      *redirectReq
+	verbCancel    context.CancelCauseFunc
+	end           callEnd
+}
+
+// callEnd is how a call ended; the first setEnd wins.
+type callEnd struct {
+	set    bool
+	status callstatus.Status // when set explicitly (Hangup before answer)
+	reason callstatus.Reason
+	cause  accounting.EndCause
+	code   int
+}
+
+// redirectReq is an API update waiting for the verb loop.
+type redirectReq struct {
+	url, method string
+	twiml       string
+	end         bool // Status=completed|canceled
+}
+
+var errRedirected = errors.New("sip: call redirected")
+
+func (c *call) setEnd(e callEnd) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.end.set {
+		e.set = true
+		c.end = e
+	}
+}
+
+func (c *call) isAnswered() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+
+	return !c.answered.IsZero()
+}
+
+func (c *call) markFinalSent() { c.finalOnce.Do(func() { close(c.finalSent) }) }
+
+// release gives back the admission slot; idempotent.
+func (c *call) release() { c.relOnce.Do(func() { c.cc.adm.release(c.acct.SID) }) }
+
+// params returns the call's parameters with status.
+func (c *call) params(status string) url.Values {
+	p := c.base
+	p.CallStatus = status
+
+	return p.Values()
+}
+
+// event enqueues a status callback when the application wants name.
+func (c *call) event(name string, status callstatus.Status, code int) {
+	if c.cc.cfg.Outbox == nil || c.app.statusURL == "" || !c.app.events[name] {
+		return
+	}
+	p := c.base
+	p.CallStatus = string(status)
+	ev := webhook.StatusEvent{Call: p, SIPResponseCode: code, Time: time.Now()}
+	if status.Final() {
+		if at := c.answeredAt(); !at.IsZero() {
+			ev.Duration = time.Since(at)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.ctx), teardownTimeout)
+	defer cancel()
+	err := c.cc.cfg.Outbox.Enqueue(ctx, webhook.Event{
+		AccountSID: c.acct.SID, CallSID: c.sid, URL: c.app.statusURL,
+		Method: c.app.statusMethod, Params: ev.Values(),
+	})
+	if err != nil {
+		c.log.Warn("status callback not queued", "event", name, "error", err)
+	}
+}
+
+func (c *call) answeredAt() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+
+	return c.answered
+}
+
+// openCDR records the start of a leg; failures are logged, never fatal.
+func (c *call) openCDR(s accounting.LegStart) {
+	if c.cc.cfg.Ledger == nil {
+		return
+	}
+	s.MediaMode = c.mediaMode()
+	if err := c.cc.cfg.Ledger.OpenLeg(c.ctx, s); err != nil {
+		c.log.Error("cdr open failed", "leg", s.SID, "error", err)
+	}
+}
+
+func (c *call) cdrEvent(sid string, answered bool) {
+	if c.cc.cfg.Ledger == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.ctx), teardownTimeout)
+	defer cancel()
+	var err error
+	if answered {
+		err = c.cc.cfg.Ledger.LegAnswered(ctx, sid, time.Now())
+	} else {
+		err = c.cc.cfg.Ledger.LegRinging(ctx, sid, time.Now())
+	}
+	if err != nil {
+		c.log.Error("cdr update failed", "leg", sid, "error", err)
+	}
+}
+
+func (c *call) closeCDR(e accounting.LegEnd, q accounting.Quality) {
+	if c.cc.cfg.Ledger == nil {
+		return
+	}
+	e.Quality = q
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.ctx), teardownTimeout)
+	defer cancel()
+	if err := c.cc.cfg.Ledger.CloseLeg(ctx, e); err != nil {
+		c.log.Error("cdr close failed", "leg", e.SID, "error", err)
+	}
+}
+
+func (c *call) mediaMode() string {
+	if c.sess != nil && c.sess.Mode() == media.ModeRelay {
+		return string(tenancy.MediaRelayed)
+	}
+
+	return string(tenancy.MediaPeerToPeer)
+}
+
+// quality converts media stats of leg l to a CDR quality record.
+func (c *call) quality(l media.Leg) accounting.Quality {
+	if c.sess == nil {
+		return accounting.Quality{}
+	}
+	st := c.sess.Stats()
+	ls := st.Legs[l]
+
+	return accounting.Quality{
+		Codec: ls.Codec, SRTP: ls.SRTP, PacketsSent: int64(ls.PacketsOut),
+		PacketsReceived: int64(ls.PacketsIn), BytesSent: int64(ls.BytesOut),
+		BytesReceived: int64(ls.BytesIn), PacketsLost: int64(ls.PacketsLost),
+		Jitter: ls.Jitter, RTT: ls.RTT,
+	}
+}

@@ -1,0 +1,219 @@
+package sip
+
+import (
+	"strconv"
+	"testing"
+	"time"
+
+	sipmsg "github.com/emiago/sipgo/sip"
+)
+
+// TestProxyCall: a call between two registered users of one domain, over
+// each transport pair, with ACK, re-INVITE and BYE following the route set.
+func TestProxyCall(t *testing.T) {
+	for _, pair := range [][2]string{{"udp", "udp"}, {"tcp", "tcp"}, {"udp", "tcp"}} {
+		t.Run(pair[0]+"-"+pair[1], func(t *testing.T) {
+			e := newEnv(t)
+			alice := e.phone(pair[0], "alice", "acme.test", "alice-pw")
+			bob := e.phone(pair[1], "bob", "acme.test", "bob-pw")
+			alice.mustRegister()
+			bob.mustRegister()
+
+			inv, tx := alice.invite("bob", "acme.test")
+			res := alice.final(tx)
+			if res == nil || res.StatusCode != 200 {
+				t.Fatalf("INVITE: %v", res)
+			}
+			if len(res.GetHeaders("Record-Route")) == 0 {
+				t.Fatal("2xx without Record-Route")
+			}
+			got := bob.waitFor(sipmsg.INVITE, time.Second)
+			if got.MaxForwards().Val() != 69 {
+				t.Fatalf("Max-Forwards at callee %d, want 69", got.MaxForwards().Val())
+			}
+			alice.ack(inv, res)
+			bob.waitFor(sipmsg.ACK, 2*time.Second)
+
+			for _, m := range []sipmsg.RequestMethod{sipmsg.INVITE, sipmsg.INFO, sipmsg.BYE} {
+				req := alice.inDialog(m, inv, res)
+				if m == sipmsg.INVITE {
+					req.SetBody([]byte("v=0\r\n"))
+				}
+				r := alice.final(alice.send(req))
+				if r == nil || r.StatusCode != 200 {
+					t.Fatalf("in-dialog %s: %v", m, r)
+				}
+				bob.waitFor(m, 2*time.Second)
+				if m == sipmsg.INVITE {
+					alice.ackSeq(inv, res, req.CSeq().SeqNo)
+					bob.waitFor(sipmsg.ACK, 2*time.Second)
+				}
+			}
+			if v := metricValue(t, e.srv.m.dialogs); v != 0 {
+				t.Fatalf("active dialogs %v after BYE", v)
+			}
+		})
+	}
+}
+
+// TestProxyForking: two contacts of one user ring; the first to answer
+// wins and the other is cancelled.
+func TestProxyForking(t *testing.T) {
+	e := newEnv(t)
+	alice := e.phone("udp", "alice", "acme.test", "alice-pw")
+	desk := e.phone("udp", "bob", "acme.test", "bob-pw")
+	mobile := e.phone("tcp", "bob", "acme.test", "bob-pw")
+	desk.answer = desk.ringForever
+	mobile.answer = ringThenAnswer(mobile, 200*time.Millisecond)
+	alice.mustRegister()
+	desk.mustRegister()
+	mobile.callID = "mobile-" + mobile.callID
+	mobile.mustRegister()
+	if b, _ := e.srv.Contacts(t.Context(), "bob@acme.test"); len(b) != 2 {
+		t.Fatalf("bob has %d bindings", len(b))
+	}
+
+	_, tx := alice.invite("bob", "acme.test")
+	res := alice.final(tx)
+	if res == nil || res.StatusCode != 200 {
+		t.Fatalf("forked INVITE: %v", res)
+	}
+	if c := res.Contact(); c == nil || c.Address.Port != mobile.port {
+		t.Fatalf("answer not from the mobile: %v", c)
+	}
+	desk.waitFor(sipmsg.CANCEL, 3*time.Second)
+}
+
+// TestProxyCancel: the caller's CANCEL reaches every ringing branch and the
+// caller gets 487.
+func TestProxyCancel(t *testing.T) {
+	e := newEnv(t)
+	alice := e.phone("udp", "alice", "acme.test", "alice-pw")
+	bob := e.phone("udp", "bob", "acme.test", "bob-pw")
+	bob.answer = bob.ringForever
+	alice.mustRegister()
+	bob.mustRegister()
+
+	inv, tx := alice.invite("bob", "acme.test")
+	for res := range tx.Responses() {
+		if res.StatusCode == 180 {
+			break
+		}
+	}
+	cancel := newCancel(inv)
+	cancel.SetDestination(alice.server)
+	cr := alice.final(alice.send(cancel))
+	if cr == nil || cr.StatusCode != 200 {
+		t.Fatalf("CANCEL: %v", cr)
+	}
+	if res := alice.final(tx); res == nil || res.StatusCode != 487 {
+		t.Fatalf("INVITE after CANCEL: %v", res)
+	}
+	bob.waitFor(sipmsg.CANCEL, 3*time.Second)
+}
+
+// TestProxyRefusals covers the proxy's error answers.
+func TestProxyRefusals(t *testing.T) {
+	cases := []struct {
+		name   string
+		to     string
+		host   string
+		mutate func(*sipmsg.Request)
+		want   int
+	}{
+		{name: "unknown user", to: "nobody", host: "acme.test", want: 404},
+		{name: "known user offline", to: "carol", host: "acme.test", want: 480},
+		{name: "max-forwards", to: "bob", host: "acme.test", want: 483,
+			mutate: func(r *sipmsg.Request) {
+				mf := sipmsg.MaxForwardsHeader(0)
+				r.AppendHeader(&mf)
+			}},
+		{name: "callee answers busy", to: "bob", host: "acme.test", want: 486},
+		{name: "cross-tenant without voice url", to: "mallory", host: "other.test",
+			want: 403},
+		{name: "external destination", to: "someone", host: "example.org", want: 404},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			alice := e.phone("udp", "alice", "acme.test", "alice-pw")
+			bob := e.phone("udp", "bob", "acme.test", "bob-pw")
+			bob.answer = answerWith(486)
+			bob.mustRegister()
+			mallory := e.phone("udp", "mallory", "other.test", "mallory-pw")
+			mallory.mustRegister()
+			req := alice.request(sipmsg.INVITE, tc.to, tc.host)
+			cid := sipmsg.CallIDHeader("refusal-" + sipmsg.GenerateTagN(8))
+			req.AppendHeader(&cid)
+			if tc.mutate != nil {
+				tc.mutate(req)
+			}
+			res := alice.final(alice.send(req))
+			if res.StatusCode == 407 {
+				alice.authorize(req, res, "", 1)
+				res = alice.retry(req)
+			}
+			if int(res.StatusCode) != tc.want {
+				t.Fatalf("got %d %s, want %d", res.StatusCode, res.Reason, tc.want)
+			}
+		})
+	}
+}
+
+// TestLoopDetection: a request that already carries this server's Via is
+// a loop (482, RFC 3261 16.3 step 4).
+func TestLoopDetection(t *testing.T) {
+	e := newEnv(t)
+	port := e.srv.listenPort("udp")
+	cases := []struct {
+		name string
+		vias []string
+		want bool
+	}{
+		{"foreign", []string{"SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKa"}, false},
+		{"ours below", []string{"SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKa",
+			"SIP/2.0/UDP 127.0.0.1:" + strconv.Itoa(port) + ";branch=z9hG4bKb"}, true},
+		{"our host other port", []string{"SIP/2.0/UDP 127.0.0.1:1;branch=z9hG4bKa"}, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			msg := "INVITE sip:bob@acme.test SIP/2.0\r\n"
+			for _, v := range tc.vias {
+				msg += "Via: " + v + "\r\n"
+			}
+			msg += "From: <sip:a@acme.test>;tag=1\r\nTo: <sip:bob@acme.test>\r\n" +
+				"Call-ID: x\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n"
+			m, err := sipmsg.ParseMessage([]byte(msg))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := e.srv.hasOurVia(m.(*sipmsg.Request)); got != tc.want {
+				t.Fatalf("hasOurVia %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestCallToApplication: a device call into a domain with a voice URL goes
+// to the CallHandler — also across accounts, as an inbound call of the
+// domain's account — and to 503 without a handler.
+func TestCallToApplication(t *testing.T) {
+	e := newEnv(t)
+	alice := e.phone("udp", "alice", "acme.test", "alice-pw")
+	call := func() *sipmsg.Response {
+		_, tx := alice.invite("support", "hooks.test")
+		return alice.final(tx)
+	}
+	if res := call(); res.StatusCode != 503 {
+		t.Fatalf("without handler: %d", res.StatusCode)
+	}
+	e.srv.SetCallHandler(appHandler{calls: e.calls})
+	if res := call(); res.StatusCode != 200 {
+		t.Fatalf("with handler: %d", res.StatusCode)
+	}
+	c := <-e.calls
+	if c.Account.SID != acctB || c.Domain.SID != domHook || c.Route.VoiceURL == "" ||
+		c.AuthUser != "alice" || c.Transport != "udp" {
+		t.Fatalf("inbound call %+v", c)
+	}
+}
