@@ -2,7 +2,6 @@ package accounting
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 )
@@ -57,44 +56,26 @@ func (c *closing) compute(st *legState, plan *PricePlan) {
 	}
 }
 
-// applyClose writes a closing inside the batch transaction: the CDR update,
-// its usage rows and the spend total, all or nothing.
-func (l *Ledger) applyClose(ctx context.Context, tx *sql.Tx, c *closing) error {
-	return inSavepoint(ctx, tx, func() error {
-		e, q := &c.end, &c.end.Quality
-		n, err := execStmt(ctx, tx, l.stmts.closeLeg, ms(e.Ended), string(e.Status),
-			string(e.Cause), e.SIPCode, e.SIPReason, c.ring.Milliseconds(),
-			c.talk.Milliseconds(), c.billable, q.Codec, q.SRTP, q.PacketsSent,
-			q.PacketsReceived, q.BytesSent, q.BytesReceived, q.PacketsLost,
-			q.Jitter.Microseconds(), q.RTT.Microseconds(),
-			e.RecordingDuration.Milliseconds(), c.total, c.unit, c.recovered, c.sid)
-		if err != nil {
-			return fmt.Errorf("accounting: close leg %s: %w", c.sid, err)
-		}
-		if n == 0 {
-			return l.missingLeg(ctx, tx, c.sid)
-		}
-		day := dayOf(e.Ended)
-		for _, ch := range c.charges {
-			if err := addCharge(ctx, tx, l.stmts.addUsage, c.account, day, c.unit, ch); err != nil {
-				return fmt.Errorf("accounting: close leg %s: %w", c.sid, err)
-			}
-		}
-		if c.total != 0 {
-			_, err = execStmt(ctx, tx, l.stmts.addSpend, c.account, monthOf(e.Ended), c.total)
-			if err != nil {
-				return fmt.Errorf("accounting: close leg %s: spend: %w", c.sid, err)
-			}
-		}
+// applyClose writes a closing in the batch: the CDR update and, only once
+// it succeeded, its usage and spend.
+func (l *Ledger) applyClose(ctx context.Context, b *batch, c *closing) error {
+	e, q := &c.end, &c.end.Quality
+	n, err := b.exec(ctx, l.stmts.closeLeg, ms(e.Ended), string(e.Status),
+		string(e.Cause), e.SIPCode, e.SIPReason, c.ring.Milliseconds(),
+		c.talk.Milliseconds(), c.billable, q.Codec, q.SRTP, q.PacketsSent,
+		q.PacketsReceived, q.BytesSent, q.BytesReceived, q.PacketsLost,
+		q.Jitter.Microseconds(), q.RTT.Microseconds(),
+		e.RecordingDuration.Milliseconds(), c.total, c.unit, c.recovered, c.sid)
+	if err != nil {
+		return fmt.Errorf("accounting: close leg %s: %w", c.sid, err)
+	}
+	if n == 0 {
+		return l.missingLeg(ctx, b.tx, c.sid)
+	}
+	day, month := dayOf(e.Ended), monthOf(e.Ended)
+	for _, ch := range c.charges {
+		b.add(c.account, day, month, c.unit, ch)
+	}
 
-		return nil
-	})
-}
-
-func addCharge(ctx context.Context, tx *sql.Tx, st *sql.Stmt, account, day, unit string,
-	ch charge) error {
-	_, err := execStmt(ctx, tx, st, account, string(ch.category), day, ch.subject, ch.count,
-		ch.usage, ch.price, unit)
-
-	return err
+	return nil
 }

@@ -36,8 +36,8 @@ func (l *Ledger) OpenLeg(ctx context.Context, s LegStart) error {
 	st := &legState{account: s.AccountSID, direction: s.Direction, to: s.To,
 		trunk: s.TrunkSID, mediaMode: s.MediaMode, created: s.Created}
 	o := &op{
-		apply: func(ctx context.Context, tx *sql.Tx) error {
-			n, err := execStmt(ctx, tx, l.stmts.insertLeg, s.SID, s.ParentSID, s.AccountSID,
+		apply: func(ctx context.Context, b *batch) error {
+			n, err := b.exec(ctx, l.stmts.insertLeg, s.SID, s.ParentSID, s.AccountSID,
 				string(s.Direction), s.From, s.To, s.ForwardedFrom, s.CallerName, s.CallID,
 				s.ApplicationSID, s.TrunkSID, s.MediaMode, l.cfg.Node, ms(s.Created))
 			if err != nil {
@@ -85,13 +85,13 @@ func (l *Ledger) legEvent(ctx context.Context, sid string, at time.Time, stmt *s
 		at = l.now()
 	}
 	o := &op{
-		apply: func(ctx context.Context, tx *sql.Tx) error {
-			n, err := execStmt(ctx, tx, stmt, ms(at), sid)
+		apply: func(ctx context.Context, b *batch) error {
+			n, err := b.exec(ctx, stmt, ms(at), sid)
 			if err != nil {
 				return fmt.Errorf("accounting: leg %s: %w", sid, err)
 			}
 			if n == 0 {
-				return l.missingLeg(ctx, tx, sid)
+				return l.missingLeg(ctx, b.tx, sid)
 			}
 
 			return nil
@@ -144,7 +144,7 @@ func (l *Ledger) CloseLeg(ctx context.Context, e LegEnd) error {
 	c := closing{sid: e.SID, account: st.account, end: e, recovered: false}
 	c.compute(st, plan)
 	o := &op{
-		apply: func(ctx context.Context, tx *sql.Tx) error { return l.applyClose(ctx, tx, &c) },
+		apply: func(ctx context.Context, b *batch) error { return l.applyClose(ctx, b, &c) },
 		after: func() {
 			l.legsMu.Lock()
 			delete(l.legs, e.SID)

@@ -2,7 +2,6 @@ package accounting
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 )
 
@@ -34,18 +33,10 @@ func (l *Ledger) Meter(ctx context.Context, accountSID string, c Category,
 	unit := plan.unit()
 	now := l.now()
 	o := &op{
-		apply: func(ctx context.Context, tx *sql.Tx) error {
-			return inSavepoint(ctx, tx, func() error {
-				err := addCharge(ctx, tx, l.stmts.addUsage, accountSID, dayOf(now), unit, ch)
-				if err == nil && ch.price != 0 {
-					_, err = execStmt(ctx, tx, l.stmts.addSpend, accountSID, monthOf(now), ch.price)
-				}
-				if err != nil {
-					return fmt.Errorf("accounting: meter %s: %w", c, err)
-				}
+		apply: func(ctx context.Context, b *batch) error {
+			b.add(accountSID, dayOf(now), monthOf(now), unit, ch)
 
-				return nil
-			})
+			return nil
 		},
 		after: func() { l.spendAdded(accountSID, monthOf(now), ch.price) },
 	}

@@ -65,10 +65,14 @@ func (l *Ledger) applyRecovery(ctx context.Context, closings []*closing) error {
 		return fmt.Errorf("accounting: recover: %w", err)
 	}
 	defer tx.Rollback()
+	b := newBatch(tx, &l.stmts)
 	for _, c := range closings {
-		if err := l.applyClose(ctx, tx, c); err != nil {
+		if err := l.applyClose(ctx, b, c); err != nil {
 			return fmt.Errorf("accounting: recover: %w", err)
 		}
+	}
+	if err := b.flush(ctx); err != nil {
+		return fmt.Errorf("accounting: recover: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("accounting: recover: %w", err)
@@ -96,8 +100,8 @@ func (l *Ledger) heartbeatLoop() {
 func (l *Ledger) beat() {
 	now := l.now()
 	err := l.submit(context.Background(), &op{
-		apply: func(ctx context.Context, tx *sql.Tx) error {
-			_, err := execStmt(ctx, tx, l.stmts.heartbeat, l.cfg.Node, ms(now))
+		apply: func(ctx context.Context, b *batch) error {
+			_, err := b.exec(ctx, l.stmts.heartbeat, l.cfg.Node, ms(now))
 
 			return err
 		},

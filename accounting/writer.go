@@ -2,7 +2,6 @@ package accounting
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 )
 
@@ -10,7 +9,7 @@ import (
 // batch transaction; after runs once the batch is committed and only if
 // apply succeeded; done receives apply's error or the commit's.
 type op struct {
-	apply func(ctx context.Context, tx *sql.Tx) error
+	apply func(ctx context.Context, b *batch) error
 	after func()
 	done  chan error
 }
@@ -76,10 +75,17 @@ func (l *Ledger) commit(batch []*op, errs []error) []error {
 
 		return errs
 	}
+	b := newBatch(tx, &l.stmts)
 	for _, o := range batch {
-		errs = append(errs, o.apply(ctx, tx))
+		errs = append(errs, o.apply(ctx, b))
 	}
-	if err := tx.Commit(); err != nil {
+	err = b.flush(ctx)
+	if err == nil {
+		err = tx.Commit()
+	} else {
+		tx.Rollback()
+	}
+	if err != nil {
 		l.log.Error("accounting batch commit failed", "error", err, "writes", len(batch))
 		for _, o := range batch {
 			o.done <- fmt.Errorf("accounting: commit: %w", err)
@@ -95,25 +101,4 @@ func (l *Ledger) commit(batch []*op, errs []error) []error {
 	}
 
 	return errs
-}
-
-// inSavepoint runs fn so that either all or none of its statements stay in
-// the batch transaction, leaving the other writes of the batch untouched.
-func inSavepoint(ctx context.Context, tx *sql.Tx, fn func() error) error {
-	if _, err := tx.ExecContext(ctx, "SAVEPOINT leg"); err != nil {
-		return fmt.Errorf("accounting: savepoint: %w", err)
-	}
-	if err := fn(); err != nil {
-		if _, rbErr := tx.ExecContext(ctx, "ROLLBACK TO leg"); rbErr != nil {
-			return fmt.Errorf("accounting: rollback to savepoint: %w (after %w)", rbErr, err)
-		}
-		_, _ = tx.ExecContext(ctx, "RELEASE leg")
-
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, "RELEASE leg"); err != nil {
-		return fmt.Errorf("accounting: release savepoint: %w", err)
-	}
-
-	return nil
 }
