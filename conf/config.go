@@ -3,6 +3,8 @@ package conf
 import (
 	"log/slog"
 	"net/netip"
+	"net/url"
+	"slices"
 	"time"
 )
 
@@ -79,9 +81,50 @@ type SIP struct {
 	// NonceTTL is how long a digest challenge's nonce stays valid (30s).
 	NonceTTL time.Duration `yaml:"nonce_ttl"`
 
-	// TrustedSources are networks exempt from rate limits, as CIDRs; a bare
-	// address means that address alone (empty).
+	// TrustedSources are networks exempt from rate limits and bans, as
+	// CIDRs; a bare address means that address alone (empty).
 	TrustedSources []netip.Prefix `yaml:"trusted_sources"`
+
+	// NonceSecret keys the stateless digest nonces; the nodes of a cluster
+	// share it so that each accepts the others' nonces (empty: random per
+	// process). At least 16 characters when set. It is never printed.
+	NonceSecret string `yaml:"nonce_secret"`
+
+	// RingTimeout is how long a forked INVITE may ring before its branches
+	// are cancelled, Timer C of RFC 3261 section 16.6 (180s).
+	RingTimeout time.Duration `yaml:"ring_timeout"`
+
+	// TrunkTimeout is how long a trunk's origination target may take to
+	// send its first response before the next target is tried (4s).
+	TrunkTimeout time.Duration `yaml:"trunk_timeout"`
+
+	Guard SIPGuard `yaml:"guard"`
+}
+
+// SIPGuard limits what each source address may send to the SIP edge.
+// Sources in SIP.TrustedSources are exempt.
+type SIPGuard struct {
+	// RequestsPerSecond is the sustained request rate per source (50).
+	RequestsPerSecond float64 `yaml:"requests_per_second"`
+
+	// Burst is how many requests a source may send at once above the
+	// sustained rate (200).
+	Burst int `yaml:"burst"`
+
+	// AuthFailures bans a source after this many failed authentications
+	// within AuthWindow (10).
+	AuthFailures int `yaml:"auth_failures"`
+
+	// AuthWindow is the period over which failed authentications count
+	// (60s).
+	AuthWindow time.Duration `yaml:"auth_window"`
+
+	// BanDuration is how long a banned source is ignored (60s).
+	BanDuration time.Duration `yaml:"ban_duration"`
+
+	// MaxSources bounds the number of sources tracked at once, so memory
+	// stays bounded under forged source addresses (100000).
+	MaxSources int `yaml:"max_sources"`
 }
 
 // API configures the HTTP listener of the REST API, health and metrics.
@@ -102,6 +145,16 @@ type Media struct {
 	// Ports is the UDP port range of RTP and RTCP ("10000-20000"). Both ends
 	// are even, within 1024-65534, start below end.
 	Ports PortRange `yaml:"ports"`
+
+	// BindAddr is the local IP address media sockets bind to. When unset
+	// it is the host of SIP.Listen when that is an IP address, else the
+	// unspecified address 0.0.0.0 (every interface).
+	BindAddr netip.Addr `yaml:"bind_addr"`
+
+	// PublicAddr is the IP address written into rewritten SDP (c= and o=
+	// lines). When unset it is Config.PublicAddr, which must then be an IP
+	// address rather than a host name.
+	PublicAddr netip.Addr `yaml:"public_addr"`
 
 	// Timeout ends a relayed call after this long without media (30s).
 	Timeout time.Duration `yaml:"timeout"`
@@ -162,4 +215,27 @@ func (l Log) SlogLevel() slog.Level {
 	}
 
 	return slog.LevelInfo
+}
+
+// Redacted returns a copy of c fit for display: the admin token and the
+// nonce secret replaced by "(hidden)" when set, the Redis URL without its
+// password and query. The copy shares no slices with c.
+func (c *Config) Redacted() *Config {
+	r := *c
+	r.SIP.TrustedSources = slices.Clone(c.SIP.TrustedSources)
+	if r.AdminToken != "" {
+		r.AdminToken = hiddenValue
+	}
+	if r.SIP.NonceSecret != "" {
+		r.SIP.NonceSecret = hiddenValue
+	}
+	if r.RedisURL != "" {
+		r.RedisURL = hiddenValue
+		if u, err := url.Parse(c.RedisURL); err == nil {
+			u.RawQuery = ""
+			r.RedisURL = u.Redacted()
+		}
+	}
+
+	return &r
 }

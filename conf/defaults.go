@@ -32,6 +32,14 @@ const (
 	defaultLogFormat     = "text"
 	defaultMediaPortsMin = 10000
 	defaultMediaPortsMax = 20000
+	defaultRingTimeout   = 180 * time.Second
+	defaultTrunkTimeout  = 4 * time.Second
+	defaultGuardRate     = 50
+	defaultGuardBurst    = 200
+	defaultAuthFailures  = 10
+	defaultAuthWindow    = 60 * time.Second
+	defaultBanDuration   = 60 * time.Second
+	defaultMaxSources    = 100000
 )
 
 // Default returns the built-in settings that `patchbay serve` runs on with
@@ -47,6 +55,16 @@ func Default() *Config {
 			RegistrationMinExpires: defaultMinExpires,
 			RegistrationMaxExpires: defaultMaxExpires,
 			NonceTTL:               defaultNonceTTL,
+			RingTimeout:            defaultRingTimeout,
+			TrunkTimeout:           defaultTrunkTimeout,
+			Guard: SIPGuard{
+				RequestsPerSecond: defaultGuardRate,
+				Burst:             defaultGuardBurst,
+				AuthFailures:      defaultAuthFailures,
+				AuthWindow:        defaultAuthWindow,
+				BanDuration:       defaultBanDuration,
+				MaxSources:        defaultMaxSources,
+			},
 		},
 		API: API{Listen: DefaultAPIListen, MaxBodyBytes: defaultMaxBody},
 		Media: Media{

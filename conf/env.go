@@ -66,6 +66,7 @@ func applyEnv(env Env, cfg *Config, origins map[string]origin) []error {
 			reason = setText(v, s)
 		}
 		if reason != "" {
+			origins[key] = origin{env: name, failed: true}
 			errs = append(errs, invalid(name, shown(key, s), reason))
 		}
 	})

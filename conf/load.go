@@ -42,6 +42,9 @@ func Parse(data []byte, env Env) (*Config, error) {
 	cfg.derive()
 	for _, err := range cfg.validate() {
 		if fe, ok := err.(*FieldError); ok {
+			if origin[fe.Key].failed {
+				continue // already reported as unparsable
+			}
 			origin[fe.Key].annotate(fe)
 		}
 		errs = append(errs, err)
@@ -56,8 +59,9 @@ func Parse(data []byte, env Env) (*Config, error) {
 // origin says where a setting's value came from, to point validation
 // errors at it: a line of the file or an environment variable.
 type origin struct {
-	line int
-	env  string
+	line   int
+	env    string
+	failed bool // the value did not parse; the error is reported already
 }
 
 func (o origin) annotate(fe *FieldError) {
@@ -203,6 +207,7 @@ func (d *decoder) bad(n *yaml.Node, key, reason string) *FieldError {
 	}
 	fe := invalid(key, shown(key, value), reason)
 	fe.Line = n.Line
+	d.origin[key] = origin{line: n.Line, failed: true}
 
 	return fe
 }

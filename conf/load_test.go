@@ -32,6 +32,8 @@ func TestParse(t *testing.T) {
 			check: func(t *testing.T, c *Config) {
 				want := Default()
 				want.PublicAddr = "127.0.0.1"
+				want.Media.BindAddr = netip.MustParseAddr("0.0.0.0")
+				want.Media.PublicAddr = netip.MustParseAddr("127.0.0.1")
 				if !reflect.DeepEqual(c, want) {
 					t.Errorf("got %+v, want %+v", c, want)
 				}
@@ -45,6 +47,8 @@ func TestParse(t *testing.T) {
 				eq(t, c.SIP.NonceTTL, 45*time.Second)
 				eq(t, c.Media.Ports, PortRange{Min: 2000, Max: 3000})
 				eq(t, c.PublicAddr, "10.1.2.3") // derived from sip.listen
+				eq(t, c.Media.BindAddr, netip.MustParseAddr("10.1.2.3"))
+				eq(t, c.Media.PublicAddr, netip.MustParseAddr("10.1.2.3"))
 			},
 		},
 		{
@@ -65,13 +69,14 @@ func TestParse(t *testing.T) {
 		{
 			name: "every required variable name",
 			env: map[string]string{
-				"PATCHBAY_DATA_DIR":    "/srv/pb",
-				"PATCHBAY_SIP_LISTEN":  "[::1]:5062",
-				"PATCHBAY_PUBLIC_ADDR": "pbx.example.net",
-				"PATCHBAY_ADMIN_TOKEN": "abcdefabcdefabcdef",
-				"PATCHBAY_REDIS_URL":   "rediss://user:secret@redis.example.net:6380/1",
-				"PATCHBAY_LOG_LEVEL":   "error",
-				"PATCHBAY_LOG_FORMAT":  "json",
+				"PATCHBAY_DATA_DIR":          "/srv/pb",
+				"PATCHBAY_SIP_LISTEN":        "[::1]:5062",
+				"PATCHBAY_PUBLIC_ADDR":       "pbx.example.net",
+				"PATCHBAY_MEDIA_PUBLIC_ADDR": "[2001:db8::9]",
+				"PATCHBAY_ADMIN_TOKEN":       "abcdefabcdefabcdef",
+				"PATCHBAY_REDIS_URL":         "rediss://user:secret@redis.example.net:6380/1",
+				"PATCHBAY_LOG_LEVEL":         "error",
+				"PATCHBAY_LOG_FORMAT":        "json",
 			},
 			check: func(t *testing.T, c *Config) {
 				eq(t, c.DataDir, "/srv/pb")
@@ -81,6 +86,30 @@ func TestParse(t *testing.T) {
 				eq(t, c.RedisURL, "rediss://user:secret@redis.example.net:6380/1")
 				eq(t, c.Log.Level, "error")
 				eq(t, c.Log.Format, "json")
+			},
+		},
+		{
+			name: "media addresses set apart from sip",
+			yaml: "public_addr: sip.example.com\nmedia:\n  bind_addr: 10.0.0.5\n" +
+				"  public_addr: 203.0.113.5\n",
+			check: func(t *testing.T, c *Config) {
+				eq(t, c.Media.BindAddr, netip.MustParseAddr("10.0.0.5"))
+				eq(t, c.Media.PublicAddr, netip.MustParseAddr("203.0.113.5"))
+			},
+		},
+		{
+			name: "sip extras and guard",
+			yaml: "sip:\n  nonce_secret: shared-cluster-secret\n  ring_timeout: 1m\n" +
+				"  guard:\n    requests_per_second: 2.5\n    burst: 5\n",
+			env: map[string]string{"PATCHBAY_SIP_GUARD_BAN_DURATION": "10m"},
+			check: func(t *testing.T, c *Config) {
+				eq(t, c.SIP.NonceSecret, "shared-cluster-secret")
+				eq(t, c.SIP.RingTimeout, time.Minute)
+				eq(t, c.SIP.TrunkTimeout, 4*time.Second)
+				eq(t, c.SIP.Guard.RequestsPerSecond, 2.5)
+				eq(t, c.SIP.Guard.Burst, 5)
+				eq(t, c.SIP.Guard.BanDuration, 10*time.Minute)
+				eq(t, c.SIP.Guard.MaxSources, 100000)
 			},
 		},
 		{
@@ -261,6 +290,26 @@ func TestParseErrors(t *testing.T) {
 		{"top level list", "- a\n- b\n", nil, []string{"top level must be a mapping"}, ErrSyntax},
 		{"two documents", "log: {level: info}\n---\nlog: {level: warn}\n", nil,
 			[]string{"one YAML document"}, ErrSyntax},
+		{"media public addr needed", "public_addr: sip.example.com\n", nil,
+			[]string{`conf: media.public_addr: "": must be set to an IP address`}, ErrInvalid},
+		{"media public addr family",
+			"media:\n  bind_addr: 10.0.0.1\n  public_addr: \"2001:db8::1\"\n", nil,
+			[]string{"media.public_addr", "IP family of media.bind_addr 10.0.0.1"}, ErrInvalid},
+		{"media public addr unspecified", "",
+			map[string]string{"PATCHBAY_MEDIA_PUBLIC_ADDR": "::"},
+			[]string{"media.public_addr (PATCHBAY_MEDIA_PUBLIC_ADDR)", "unspecified"}, ErrInvalid},
+		{"media bind addr not ip", "media:\n  bind_addr: eth0\n", nil,
+			[]string{`media.bind_addr: "eth0": not an IP address`}, ErrInvalid},
+		{"nonce secret short, hidden", "sip:\n  nonce_secret: abc\n", nil,
+			[]string{"conf: sip.nonce_secret: (hidden): must be at least 16 characters"},
+			ErrInvalid},
+		{"guard rate", "", map[string]string{"PATCHBAY_SIP_GUARD_REQUESTS_PER_SECOND": "0"},
+			[]string{`sip.guard.requests_per_second (PATCHBAY_SIP_GUARD_REQUESTS_PER_SECOND): "0"`},
+			ErrInvalid},
+		{"guard rate not a number", "sip:\n  guard:\n    requests_per_second: NaN\n", nil,
+			[]string{`sip.guard.requests_per_second: "NaN": not a number`}, ErrInvalid},
+		{"guard unknown key", "sip:\n  guard:\n    bursts: 5\n", nil,
+			[]string{"conf: sip.guard.bursts: unknown key (line 3)"}, ErrUnknownKey},
 		{"int overflow", "api:\n  max_body_bytes: 99999999999999999999\n", nil,
 			[]string{`api.max_body_bytes: "99999999999999999999": not a whole number`}, ErrInvalid},
 	}
@@ -357,4 +406,24 @@ func eq[T any](t *testing.T, got, want T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %v, want %v", got, want)
 	}
+}
+
+func TestRedacted(t *testing.T) {
+	c, err := Parse(nil, envOf(map[string]string{
+		"PATCHBAY_ADMIN_TOKEN":         "admin-secret-0123456789",
+		"PATCHBAY_SIP_NONCE_SECRET":    "nonce-secret-0123456789",
+		"PATCHBAY_REDIS_URL":           "redis://user:pw-secret@10.0.0.1:6379/0",
+		"PATCHBAY_SIP_TRUSTED_SOURCES": "10.0.0.0/8",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := c.Redacted()
+	eq(t, r.AdminToken, "(hidden)")
+	eq(t, r.SIP.NonceSecret, "(hidden)")
+	eq(t, r.RedisURL, "redis://user:xxxxx@10.0.0.1:6379/0")
+	eq(t, c.AdminToken, "admin-secret-0123456789") // the original is untouched
+	r.SIP.TrustedSources[0] = netip.Prefix{}
+	eq(t, c.SIP.TrustedSources[0], netip.MustParsePrefix("10.0.0.0/8"))
+	eq(t, Default().Redacted().AdminToken, "") // unset stays unset
 }

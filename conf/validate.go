@@ -58,9 +58,7 @@ func (c *Config) validate() []error {
 		inRange(c.API.MaxBodyBytes, minBodyBytes, 1<<40))
 	ck.check("api.requests_per_second", itoa(c.API.RequestsPerSecond),
 		inRange(c.API.RequestsPerSecond, 0, 1<<30))
-	ck.check("media.ports", c.Media.Ports.String(), c.Media.Ports.check())
-	ck.check("media.timeout", c.Media.Timeout.String(), positive(c.Media.Timeout))
-	ck.check("media.quarantine", c.Media.Quarantine.String(), notNegative(c.Media.Quarantine))
+	c.Media.validate(ck)
 	c.Webhooks.validate(ck)
 	ck.check("calls.drain_timeout", c.Calls.DrainTimeout.String(),
 		notNegative(c.Calls.DrainTimeout))
@@ -98,6 +96,31 @@ func (s *SIP) validate(ck *checker) {
 	}
 	ck.check("sip.registration_max_expires", s.RegistrationMaxExpires.String(), reason)
 	ck.check("sip.nonce_ttl", s.NonceTTL.String(), positive(s.NonceTTL))
+	ck.check("sip.nonce_secret", s.NonceSecret, checkToken(s.NonceSecret))
+	ck.check("sip.ring_timeout", s.RingTimeout.String(), positive(s.RingTimeout))
+	ck.check("sip.trunk_timeout", s.TrunkTimeout.String(), positive(s.TrunkTimeout))
+	s.Guard.validate(ck)
+}
+
+func (g *SIPGuard) validate(ck *checker) {
+	reason := ""
+	if !(g.RequestsPerSecond > 0) {
+		reason = "must be above zero"
+	}
+	ck.check("sip.guard.requests_per_second",
+		strconv.FormatFloat(g.RequestsPerSecond, 'g', -1, 64), reason)
+	ck.check("sip.guard.burst", itoa(g.Burst), inRange(g.Burst, 1, 1<<30))
+	ck.check("sip.guard.auth_failures", itoa(g.AuthFailures), inRange(g.AuthFailures, 1, 1<<30))
+	ck.check("sip.guard.auth_window", g.AuthWindow.String(), positive(g.AuthWindow))
+	ck.check("sip.guard.ban_duration", g.BanDuration.String(), positive(g.BanDuration))
+	ck.check("sip.guard.max_sources", itoa(g.MaxSources), inRange(g.MaxSources, 1, 1<<30))
+}
+
+func (m *Media) validate(ck *checker) {
+	ck.check("media.ports", m.Ports.String(), m.Ports.check())
+	ck.check("media.public_addr", addrText(m.PublicAddr), checkMediaAddr(m.PublicAddr, m.BindAddr))
+	ck.check("media.timeout", m.Timeout.String(), positive(m.Timeout))
+	ck.check("media.quarantine", m.Quarantine.String(), notNegative(m.Quarantine))
 }
 
 func (w *Webhooks) validate(ck *checker) {
@@ -116,18 +139,28 @@ func (w *Webhooks) validate(ck *checker) {
 
 // derive fills the settings whose default depends on others.
 func (c *Config) derive() {
-	if c.PublicAddr != "" {
-		return
-	}
-	c.PublicAddr = defaultFallbackAddr
 	host, _, err := net.SplitHostPort(c.SIP.Listen)
-	if err != nil || host == "" || checkHost(host) != "" {
-		return
+	if err != nil || checkHost(host) != "" {
+		host = ""
 	}
-	if a, err := netip.ParseAddr(host); err == nil && a.IsUnspecified() {
-		return
+	listenIP, _ := netip.ParseAddr(host)
+	if c.PublicAddr == "" {
+		c.PublicAddr = defaultFallbackAddr
+		if host != "" && !listenIP.IsUnspecified() {
+			c.PublicAddr = host
+		}
 	}
-	c.PublicAddr = host
+	if !c.Media.BindAddr.IsValid() {
+		c.Media.BindAddr = netip.IPv4Unspecified()
+		if listenIP.IsValid() && listenIP.Zone() == "" {
+			c.Media.BindAddr = listenIP
+		}
+	}
+	if !c.Media.PublicAddr.IsValid() {
+		if a, err := netip.ParseAddr(c.PublicAddr); err == nil && a.Zone() == "" {
+			c.Media.PublicAddr = a
+		}
+	}
 }
 
 func itoa[T int | int64](n T) string { return strconv.FormatInt(int64(n), 10) }

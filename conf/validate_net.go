@@ -83,6 +83,30 @@ func checkPublicAddr(s string) string {
 	return ""
 }
 
+// checkMediaAddr returns why pub cannot be advertised in SDP for media
+// bound to bind, or "".
+func checkMediaAddr(pub, bind netip.Addr) string {
+	switch {
+	case !pub.IsValid():
+		return "must be set to an IP address when public_addr is a host name"
+	case pub.IsUnspecified():
+		return "must not be an unspecified address; give the address peers reach"
+	case bind.Is4() && pub.Is6(), bind.Is6() && !bind.IsUnspecified() && pub.Is4():
+		return "must be of the IP family of media.bind_addr " + bind.String()
+	}
+
+	return ""
+}
+
+// addrText is a for messages, "" when unset.
+func addrText(a netip.Addr) string {
+	if !a.IsValid() {
+		return ""
+	}
+
+	return a.String()
+}
+
 // checkToken returns why the admin token is too weak, or "". Empty is
 // allowed: the binary then generates one.
 func checkToken(s string) string {

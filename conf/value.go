@@ -2,6 +2,7 @@ package conf
 
 import (
 	"encoding"
+	"math"
 	"net/netip"
 	"net/url"
 	"reflect"
@@ -13,11 +14,14 @@ import (
 var (
 	durationType        = reflect.TypeFor[time.Duration]()
 	prefixType          = reflect.TypeFor[netip.Prefix]()
+	addrType            = reflect.TypeFor[netip.Addr]()
 	textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
 )
 
 // secretKeys are settings whose values never appear in errors.
-var secretKeys = map[string]bool{"admin_token": true, "redis_url": true}
+var secretKeys = map[string]bool{
+	"admin_token": true, "redis_url": true, "sip.nonce_secret": true,
+}
 
 // isLeaf reports whether t is a single setting rather than a section.
 func isLeaf(t reflect.Type) bool {
@@ -40,6 +44,12 @@ func setText(v reflect.Value, s string) string {
 			return `not a CIDR such as "10.0.0.0/8" or an IP address`
 		}
 		v.Set(reflect.ValueOf(p))
+	case v.Type() == addrType:
+		a, ok := parseAddr(s)
+		if !ok {
+			return "not an IP address"
+		}
+		v.Set(reflect.ValueOf(a))
 	case v.Addr().Type().Implements(textUnmarshalerType):
 		u := v.Addr().Interface().(encoding.TextUnmarshaler)
 		if err := u.UnmarshalText([]byte(s)); err != nil {
@@ -53,6 +63,12 @@ func setText(v reflect.Value, s string) string {
 			return "not a whole number"
 		}
 		v.SetInt(n)
+	case v.CanFloat():
+		f, err := strconv.ParseFloat(strings.TrimSpace(s), v.Type().Bits())
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			return "not a number"
+		}
+		v.SetFloat(f)
 	default:
 		return "unsupported setting type " + v.Type().String()
 	}
@@ -89,6 +105,24 @@ func splitList(s string) []string {
 	}
 
 	return out
+}
+
+// parseAddr accepts an IP address without zone, IPv6 optionally in
+// brackets; empty means unset.
+func parseAddr(s string) (netip.Addr, bool) {
+	s = strings.TrimSpace(s)
+	if strings.HasPrefix(s, "[") && strings.HasSuffix(s, "]") {
+		s = s[1 : len(s)-1]
+	}
+	if s == "" {
+		return netip.Addr{}, true
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil || a.Zone() != "" {
+		return netip.Addr{}, false
+	}
+
+	return a, true
 }
 
 // parsePrefix accepts a CIDR, masking host bits, or a bare address as the

@@ -56,8 +56,9 @@ func TestRunCommands(t *testing.T) {
 		{"config hides secrets", []string{"config"}, []string{
 			"PATCHBAY_ADMIN_TOKEN=sup3r-s3cret-t0ken-value",
 			"PATCHBAY_REDIS_URL=redis://u:hunter2@127.0.0.1:6379/0",
+			"PATCHBAY_SIP_NONCE_SECRET=n0nce-s3cret-value-xyz",
 		}, exitOK, []string{"admin_token: (hidden)", "redis_url: redis://u:xxxxx@127.0.0.1:6379/0",
-			"ports: 10000-20000", "drain_timeout: 30s"}, nil},
+			"ports: 10000-20000", "drain_timeout: 30s", "nonce_secret: (hidden)"}, nil},
 		{"accounts list empty", []string{"accounts", "list"}, nil, exitOK,
 			[]string{"SID", "STATUS", "NAME"}, nil},
 	}
@@ -78,7 +79,7 @@ func TestRunCommands(t *testing.T) {
 					t.Errorf("stderr lacks %q:\n%s", want, errOut)
 				}
 			}
-			for _, secret := range []string{"sup3r-s3cret", "hunter2"} {
+			for _, secret := range []string{"sup3r-s3cret", "hunter2", "n0nce-s3cret"} {
 				if strings.Contains(out+errOut, secret) {
 					t.Errorf("output leaks %q", secret)
 				}

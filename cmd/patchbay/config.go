@@ -3,7 +3,6 @@ package main
 import (
 	"flag"
 	"fmt"
-	"net/url"
 
 	"gopkg.in/yaml.v3"
 )
@@ -21,15 +20,7 @@ func runConfig(std stdio, environ []string, args []string) error {
 	if err != nil {
 		return err
 	}
-	shown := *cfg
-	if shown.AdminToken != "" {
-		shown.AdminToken = "(hidden)"
-	}
-	if u, err := url.Parse(shown.RedisURL); err == nil && shown.RedisURL != "" {
-		u.RawQuery = ""
-		shown.RedisURL = u.Redacted()
-	}
-	out, err := yaml.Marshal(&shown)
+	out, err := yaml.Marshal(cfg.Redacted())
 	if err != nil {
 		return fmt.Errorf("config: encode: %w", err)
 	}
