@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -209,3 +210,5 @@ func diffLines(a, b string) string {
 
 	return out.String()
 }
+
+func asFieldError(err error, fe **FieldError) bool { return errors.As(err, fe) }
