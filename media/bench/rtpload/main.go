@@ -1,0 +1,115 @@
+// Command rtpload compares Patchbay's media relay with rtpengine: it
+// sets up N calls through a relay over rtpengine's ng control protocol,
+// sends 50 RTP packets per second each way on every call, and reports
+// loss, latency percentiles and the relay's CPU time. "serve-ng" runs
+// Patchbay's media engine behind the same ng subset (ping, offer,
+// answer, delete) so both relays are driven identically. Every run
+// stops by itself after -duration.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"time"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: rtpload serve-ng|load [flags]")
+		os.Exit(2)
+	}
+	var err error
+	switch os.Args[1] {
+	case "serve-ng":
+		err = runServe(os.Args[2:])
+	case "load":
+		err = runLoad(os.Args[2:])
+	default:
+		err = fmt.Errorf("unknown subcommand %q", os.Args[1])
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "rtpload:", err)
+		os.Exit(1)
+	}
+}
+
+func runServe(args []string) error {
+	fs := flag.NewFlagSet("serve-ng", flag.ContinueOnError)
+	listen := fs.String("listen", "127.0.0.1:2224", "ng control address")
+	ports := fs.String("ports", "30000-39999", "media port range")
+	life := fs.Duration("max-life", 30*time.Minute, "exit after this long")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	lo, hi, ok := strings.Cut(*ports, "-")
+	if !ok {
+		return fmt.Errorf("-ports: want MIN-MAX")
+	}
+	min, err1 := strconv.Atoi(lo)
+	max, err2 := strconv.Atoi(hi)
+	if err1 != nil || err2 != nil {
+		return fmt.Errorf("-ports: want MIN-MAX")
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	ctx, cancel := context.WithTimeout(ctx, *life)
+	defer cancel()
+
+	return serveNG(ctx, *listen, min, max)
+}
+
+func runLoad(args []string) error {
+	fs := flag.NewFlagSet("load", flag.ContinueOnError)
+	ngAddr := fs.String("ng", "127.0.0.1:2224", "relay ng control address")
+	name := fs.String("name", "relay", "label for the report")
+	calls := fs.Int("calls", 100, "concurrent calls")
+	dur := fs.Duration("duration", 10*time.Second, "send duration")
+	secure := fs.Bool("srtp", false, "leg B uses SRTP (RTP to SRTP interworking)")
+	pid := fs.Int("pid", 0, "relay process id, for CPU accounting")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	ng, err := dialNG(*ngAddr)
+	if err != nil {
+		return err
+	}
+	if _, err := ng.do(map[string]any{"command": "ping"}); err != nil {
+		return err
+	}
+	prefix := strconv.FormatInt(time.Now().UnixNano(), 36)
+	cs := make([]*call, 0, *calls)
+	defer func() {
+		for _, c := range cs {
+			_, _ = ng.do(map[string]any{"command": "delete", "call-id": c.id,
+				"from-tag": "a"})
+			_ = c.a.Close()
+			_ = c.b.Close()
+		}
+	}()
+	for i := range *calls {
+		c, err := setupCall(ng, fmt.Sprintf("%s-%d", prefix, i), *secure)
+		if err != nil {
+			return fmt.Errorf("call %d: %w", i, err)
+		}
+		cs = append(cs, c)
+	}
+	cpu0, wall0 := cpuTicks(*pid), time.Now()
+	res := blast(cs, *dur)
+	cpu := float64(cpuTicks(*pid)-cpu0) / 100 / time.Since(wall0).Seconds() * 100
+	mode := "rtp-rtp"
+	if *secure {
+		mode = "rtp-srtp"
+	}
+	loss := 100 * (1 - float64(res.recv)/float64(max(res.sent, 1)))
+	fmt.Printf("%-9s %-8s calls=%-5d pps=%-7d sent=%-8d recv=%-8d loss=%.3f%% "+
+		"p50=%v p99=%v p99.9=%v relay_cpu=%.0f%%\n", *name, mode, *calls,
+		int(float64(res.sent)/dur.Seconds()), res.sent, res.recv, loss,
+		res.hist.quantile(0.5), res.hist.quantile(0.99), res.hist.quantile(0.999), cpu)
+
+	return nil
+}

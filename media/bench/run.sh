@@ -1,0 +1,34 @@
+#!/bin/sh
+# Side-by-side relay benchmark: Patchbay's media engine (behind the ng
+# shim of rtpload) and rtpengine in userspace mode (--table=-1, no
+# kernel forwarding), same load tool, same machine, same run.
+# Usage: media/bench/run.sh [calls...]   (default: 250 500 1000 1500)
+# Every process it starts is stopped on exit; each load run stops
+# itself after DURATION.
+set -eu
+cd "$(dirname "$0")/../.."
+DURATION=${DURATION:-10s}
+CALLS=${*:-250 500 1000 1500}
+BIN=$(mktemp -d)/rtpload
+go build -o "$BIN" ./media/bench/rtpload
+
+"$BIN" serve-ng -listen 127.0.0.1:22241 -ports 30000-37999 -max-life 30m &
+PB=$!
+rtpengine --foreground --log-stderr --log-level=3 --interface=127.0.0.1 \
+	--listen-ng=127.0.0.1:22242 --port-min=40000 --port-max=49999 --table=-1 \
+	--num-threads=2 --delete-delay=0 2>/dev/null &
+RE=$!
+trap 'kill $PB $RE 2>/dev/null; wait $PB $RE 2>/dev/null || true' EXIT INT TERM
+sleep 1
+
+echo "# $(date -u +%FT%TZ) $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+for mode in "" "-srtp"; do
+	for n in $CALLS; do
+		"$BIN" load -ng 127.0.0.1:22241 -name patchbay -calls "$n" -duration "$DURATION" \
+			-pid $PB $mode
+		sleep 1
+		"$BIN" load -ng 127.0.0.1:22242 -name rtpengine -calls "$n" -duration "$DURATION" \
+			-pid $RE $mode
+		sleep 1
+	done
+done
