@@ -244,8 +244,14 @@ func TestSIPpCall(t *testing.T) {
 			if res.exit != 0 || res.succeeded != 1 || res.failed != 0 {
 				t.Errorf("caller: %v", res)
 			}
-			if res := callee.wait(t, dir, cmd, out); res.exit != 0 || res.failed != 0 {
+			res = callee.wait(t, dir, cmd, out)
+			if res.exit != 0 || res.failed != 0 {
 				t.Errorf("callee: %v", res)
+			}
+			for _, want := range []string{"INVITE sip:bob@", "ACK sip:", "BYE sip:"} {
+				if !strings.Contains(res.messages, want) {
+					t.Errorf("the callee never got %q:\n%s", want, tail(res.messages, 4000))
+				}
 			}
 		})
 	}
