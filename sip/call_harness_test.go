@@ -264,10 +264,8 @@ func newCCUA(t *testing.T, user string) *ccUA {
 	}
 	t.Cleanup(func() { u.rtp.Close() })
 	u.srv, _ = sipgo.NewServer(u.ua)
-	go u.srv.ServeUDP(conn)
 	t.Cleanup(func() { conn.Close() })
-	u.cli, err = sipgo.NewClient(u.ua, sipgo.WithClientHostname("127.0.0.1"),
-		sipgo.WithClientConnectionAddr(conn.LocalAddr().String()))
+	u.cli, err = sipgo.NewClient(u.ua, sipgo.WithClientHostname("127.0.0.1"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -281,6 +279,7 @@ func newCCUA(t *testing.T, user string) *ccUA {
 	u.srv.OnInfo(func(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		tx.Respond(sipmsg.NewResponseFromRequest(req, 200, "OK", nil))
 	})
+	go u.srv.ServeUDP(conn)
 
 	return u
 }

@@ -1,0 +1,64 @@
+package sip
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/emiago/sipgo"
+)
+
+func TestCallDialSipBridgesAndCompletes(t *testing.T) {
+	e := newCCEnv(t)
+	bob := newCCUA(t, "bob")
+	e.app.doc("/voice", `<Response><Dial action="/dialed"><Sip>`+bob.uri("bob")+
+		`</Sip></Dial></Response>`)
+	e.app.doc("/dialed", `<Response><Hangup/></Response>`)
+	alice := newCCUA(t, "alice")
+
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	d, err := alice.call(ctx, e.addr, "+14155550100")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.WaitAnswer(ctx, sipgo.AnswerOptions{}); err != nil {
+		t.Fatalf("caller not answered: %v", err)
+	}
+	if err := d.Ack(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(bob.invitesSeen()); n != 1 {
+		t.Fatalf("callee saw %d INVITEs", n)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if err := d.Bye(ctx); err != nil {
+		t.Fatalf("bye: %v", err)
+	}
+	select {
+	case <-bob.byes:
+	case <-ctx.Done():
+		t.Fatal("callee got no BYE")
+	}
+	p := e.waitCallback("completed")
+	if p.Get("AccountSid") != e.acct.SID || p.Get("Direction") != "inbound" ||
+		p.Get("SequenceNumber") != "0" || p.Get("CallbackSource") != "call-progress-events" {
+		t.Errorf("completed callback = %v", p)
+	}
+	voice := e.app.requests("/voice")
+	if len(voice) != 1 || voice[0].Get("To") != "+14155550100" ||
+		voice[0].Get("From") != "sip:alice@acme.test" || voice[0].Get("CallStatus") != "ringing" {
+		t.Errorf("voice request = %v", voice)
+	}
+	dialed := e.app.requests("/dialed")
+	if len(dialed) != 1 || dialed[0].Get("DialCallStatus") != "completed" ||
+		dialed[0].Get("DialCallSid") == "" || dialed[0].Get("DialSipResponseCode") != "200" {
+		t.Fatalf("action request = %v", dialed)
+	}
+	parent := e.cdr(p.Get("CallSid"))
+	child := e.cdr(dialed[0].Get("DialCallSid"))
+	if parent.Status != "completed" || child.Status != "completed" ||
+		child.ParentSID != parent.SID || child.Direction != "outbound-dial" {
+		t.Errorf("cdrs: parent %+v child %+v", parent, child)
+	}
+}
