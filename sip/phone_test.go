@@ -104,14 +104,24 @@ func (p *phone) onRequest(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	switch req.Method {
 	case sipmsg.ACK:
 	case sipmsg.INVITE:
-		if p.answer != nil {
-			p.answer(req, tx)
+		p.mu.Lock()
+		answer := p.answer
+		p.mu.Unlock()
+		if answer != nil {
+			answer(req, tx)
 			return
 		}
 		ringThenAnswer(p, 0)(req, tx)
 	default:
 		tx.Respond(sipmsg.NewResponseFromRequest(req, 200, "OK", nil))
 	}
+}
+
+// setAnswer sets how the phone answers INVITEs.
+func (p *phone) setAnswer(f func(*sipmsg.Request, sipmsg.ServerTransaction)) {
+	p.mu.Lock()
+	p.answer = f
+	p.mu.Unlock()
 }
 
 // ringThenAnswer answers an INVITE with 180, then after d with 200 and SDP.

@@ -63,8 +63,8 @@ func TestProxyForking(t *testing.T) {
 	alice := e.phone("udp", "alice", "acme.test", "alice-pw")
 	desk := e.phone("udp", "bob", "acme.test", "bob-pw")
 	mobile := e.phone("tcp", "bob", "acme.test", "bob-pw")
-	desk.answer = desk.ringForever
-	mobile.answer = ringThenAnswer(mobile, 200*time.Millisecond)
+	desk.setAnswer(desk.ringForever)
+	mobile.setAnswer(ringThenAnswer(mobile, 200*time.Millisecond))
 	alice.mustRegister()
 	desk.mustRegister()
 	mobile.callID = "mobile-" + mobile.callID
@@ -90,7 +90,7 @@ func TestProxyCancel(t *testing.T) {
 	e := newEnv(t)
 	alice := e.phone("udp", "alice", "acme.test", "alice-pw")
 	bob := e.phone("udp", "bob", "acme.test", "bob-pw")
-	bob.answer = bob.ringForever
+	bob.setAnswer(bob.ringForever)
 	alice.mustRegister()
 	bob.mustRegister()
 
@@ -138,7 +138,7 @@ func TestProxyRefusals(t *testing.T) {
 			e := newEnv(t)
 			alice := e.phone("udp", "alice", "acme.test", "alice-pw")
 			bob := e.phone("udp", "bob", "acme.test", "bob-pw")
-			bob.answer = answerWith(486)
+			bob.setAnswer(answerWith(486))
 			bob.mustRegister()
 			mallory := e.phone("udp", "mallory", "other.test", "mallory-pw")
 			mallory.mustRegister()
