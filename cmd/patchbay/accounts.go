@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/patchbay/patchbay/conf"
 	"github.com/patchbay/patchbay/tenancy"
 )
 
@@ -39,7 +40,11 @@ func runAccounts(ctx context.Context, std stdio, environ []string, args []string
 		return fmt.Errorf("%w: accounts create: --name is required", errUsage)
 	}
 
-	store, closeStore, err := openStoreFor(ctx, *file, environ)
+	cfg, err := loadConfig(*file, environ)
+	if err != nil {
+		return err
+	}
+	store, closeStore, err := openStoreFor(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -52,13 +57,9 @@ func runAccounts(ctx context.Context, std stdio, environ []string, args []string
 	return errors.Join(err, closeStore())
 }
 
-// openStoreFor opens the tenancy store of the configured data folder.
-func openStoreFor(ctx context.Context, file string, environ []string) (
-	*tenancy.Store, func() error, error) {
-	cfg, err := loadConfig(file, environ)
-	if err != nil {
-		return nil, nil, err
-	}
+// openStoreFor opens, migrating it, the tenancy store of the configured
+// data folder; the returned func closes the store and the database.
+func openStoreFor(ctx context.Context, cfg *conf.Config) (*tenancy.Store, func() error, error) {
 	if err := prepareDataDir(cfg.DataDir); err != nil {
 		return nil, nil, err
 	}

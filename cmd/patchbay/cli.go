@@ -28,6 +28,7 @@ commands:
   accounts   create or list accounts: accounts create --name N [--parent SID]
              accounts list [--parent SID]
   config     print the effective settings, secrets hidden
+  migrate    bring the database schema up to date and exit
   help       print this text
 
 Every command that reads settings takes --config FILE (YAML). PATCHBAY_*
@@ -51,6 +52,8 @@ func run(ctx context.Context, args []string, std stdio, environ []string) int {
 		err = runAccounts(ctx, std, environ, rest)
 	case "config":
 		err = runConfig(std, environ, rest)
+	case "migrate":
+		err = runMigrate(ctx, std, environ, rest)
 	case "help":
 		fmt.Fprint(std.out, usageText)
 	default:

@@ -59,6 +59,8 @@ func TestRunCommands(t *testing.T) {
 			"PATCHBAY_SIP_NONCE_SECRET=n0nce-s3cret-value-xyz",
 		}, exitOK, []string{"admin_token: (hidden)", "redis_url: redis://u:xxxxx@127.0.0.1:6379/0",
 			"ports: 10000-20000", "drain_timeout: 30s", "nonce_secret: (hidden)"}, nil},
+		{"migrate", []string{"migrate"}, nil, exitOK,
+			[]string{"patchbay.db is up to date"}, nil},
 		{"accounts list empty", []string{"accounts", "list"}, nil, exitOK,
 			[]string{"SID", "STATUS", "NAME"}, nil},
 	}

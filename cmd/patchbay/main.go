@@ -5,6 +5,7 @@
 //	patchbay accounts create --name N    create an account, print its SID and token
 //	patchbay accounts list               print the accounts as a table
 //	patchbay config [--config FILE]      print the effective settings, secrets hidden
+//	patchbay migrate [--config FILE]     bring the database schema up to date
 //
 // Settings come from the YAML file, overridden by PATCHBAY_* variables, over
 // built-in defaults (package conf). Exit status: 0 on success, 1 on a
