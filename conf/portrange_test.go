@@ -1,6 +1,8 @@
 package conf
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -54,4 +56,29 @@ func TestParsePortRange(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzParsePortRange checks that the range parser never panics and that an
+// accepted range prints back to text that parses to the same range.
+func FuzzParsePortRange(f *testing.F) {
+	data, err := os.ReadFile(filepath.Join("testdata", "port_ranges.txt"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	for line := range strings.SplitSeq(string(data), "\n") {
+		f.Add(line)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		r, err := ParsePortRange(s)
+		if err != nil {
+			return
+		}
+		if r.Min < 0 || r.Max < 0 || r.Min > 65535 || r.Max > 65535 {
+			t.Fatalf("ParsePortRange(%q) = %v: out of port space", s, r)
+		}
+		back, err := ParsePortRange(r.String())
+		if err != nil || back != r {
+			t.Fatalf("%q -> %v -> %q -> %v, %v", s, r, r.String(), back, err)
+		}
+	})
 }
