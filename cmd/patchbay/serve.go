@@ -20,9 +20,14 @@ import (
 	"github.com/patchbay/patchbay/tenancy"
 )
 
-// readHeaderTimeout bounds how long a client may take to send request
-// headers to the API listener.
-const readHeaderTimeout = 10 * time.Second
+// Bounds on API listener connections, so that slow or idle clients cannot
+// hold connections open: headers, whole request, response, idle keep-alive.
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 30 * time.Second
+	writeTimeout      = 60 * time.Second
+	idleTimeout       = 2 * time.Minute
+)
 
 // server is the running process: every component, opened in order by
 // openServer and closed in reverse by Close. To add a component, open it
@@ -101,6 +106,9 @@ func (s *server) open(ctx context.Context, announce io.Writer) error {
 	s.http = &http.Server{
 		Handler:           s.routes(),
 		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	s.onClose("api server", func() error { return ignoreClosed(s.http.Close()) })
