@@ -234,7 +234,9 @@ func (h *histogram) quantile(q float64) time.Duration {
 // result is one load run.
 type result struct {
 	sent, recv uint64
-	hist       histogram
+	// recvDir counts packets received by A (index 0) and by B (1).
+	recvDir [2]uint64
+	hist    histogram
 }
 
 // blast sends 50 packets per second each way on every call for d,
@@ -245,8 +247,8 @@ func blast(calls []*call, d time.Duration) *result {
 	var wg sync.WaitGroup
 	for _, c := range calls {
 		wg.Add(2)
-		go receive(&wg, c.a, nil, t0, res)
-		go receive(&wg, c.b, c.bDec, t0, res)
+		go receive(&wg, c.a, nil, t0, res, &res.recvDir[0])
+		go receive(&wg, c.b, c.bDec, t0, res, &res.recvDir[1])
 	}
 	var swg sync.WaitGroup
 	const groups = 20
@@ -310,7 +312,8 @@ func fill(pkt []byte, seq uint16, ts, ssrc uint32, t0 time.Time) {
 	stamp(pkt, t0)
 }
 
-func receive(wg *sync.WaitGroup, c *net.UDPConn, dec *srtp.Context, t0 time.Time, res *result) {
+func receive(wg *sync.WaitGroup, c *net.UDPConn, dec *srtp.Context, t0 time.Time,
+	res *result, dir *uint64) {
 	defer wg.Done()
 	buf := make([]byte, 2048)
 	plain := make([]byte, 2048)
@@ -330,6 +333,7 @@ func receive(wg *sync.WaitGroup, c *net.UDPConn, dec *srtp.Context, t0 time.Time
 		}
 		sent := time.Duration(binary.BigEndian.Uint64(p[12:]))
 		atomic.AddUint64(&res.recv, 1)
+		atomic.AddUint64(dir, 1)
 		res.hist.add(time.Since(t0) - sent)
 	}
 }

@@ -63,6 +63,17 @@ func runServe(args []string) error {
 	return serveNG(ctx, *listen, min, max)
 }
 
+// loadavg returns the one-minute load average, a hint of how much other
+// work shared the machine during the run.
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+
+	return strings.Fields(string(b))[0]
+}
+
 func runLoad(args []string) error {
 	fs := flag.NewFlagSet("load", flag.ContinueOnError)
 	ngAddr := fs.String("ng", "127.0.0.1:2224", "relay ng control address")
@@ -100,16 +111,19 @@ func runLoad(args []string) error {
 	}
 	cpu0, wall0 := cpuTicks(*pid), time.Now()
 	res := blast(cs, *dur)
-	cpu := float64(cpuTicks(*pid)-cpu0) / 100 / time.Since(wall0).Seconds() * 100
+	cpuSec := float64(cpuTicks(*pid)-cpu0) / 100
+	cpu := cpuSec / time.Since(wall0).Seconds() * 100
+	perPkt := time.Duration(cpuSec / float64(max(res.recv, 1)) * float64(time.Second))
 	mode := "rtp-rtp"
 	if *secure {
 		mode = "rtp-srtp"
 	}
 	loss := 100 * (1 - float64(res.recv)/float64(max(res.sent, 1)))
-	fmt.Printf("%-9s %-8s calls=%-5d pps=%-7d sent=%-8d recv=%-8d loss=%.3f%% "+
-		"p50=%v p99=%v p99.9=%v relay_cpu=%.0f%%\n", *name, mode, *calls,
-		int(float64(res.sent)/dur.Seconds()), res.sent, res.recv, loss,
-		res.hist.quantile(0.5), res.hist.quantile(0.99), res.hist.quantile(0.999), cpu)
+	fmt.Printf("%-9s %-8s calls=%-5d pps=%-7d sent=%-8d recv_a=%-8d recv_b=%-8d loss=%.3f%% "+
+		"p50=%v p99=%v p99.9=%v relay_cpu=%.0f%% relay_cpu_per_pkt=%v load=%s\n", *name, mode,
+		*calls, int(float64(res.sent)/dur.Seconds()), res.sent, res.recvDir[0], res.recvDir[1],
+		loss, res.hist.quantile(0.5), res.hist.quantile(0.99), res.hist.quantile(0.999), cpu,
+		perPkt, loadavg())
 
 	return nil
 }
