@@ -182,6 +182,11 @@ func (cc *CallControl) start(c *call) bool {
 	cc.wg.Add(1)
 	go func() {
 		defer cc.wg.Done()
+		if c.outbound != nil {
+			c.runOutbound()
+
+			return
+		}
 		c.run()
 	}()
 

@@ -11,6 +11,8 @@ import (
 	"net/netip"
 	"net/url"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -68,8 +70,14 @@ func (a *ccApp) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 		return
 	}
+	body := h(r.Form)
+	if code, err := strconv.Atoi(strings.TrimPrefix(body, "!")); err == nil {
+		w.WriteHeader(code)
+
+		return
+	}
 	w.Header().Set("Content-Type", "text/xml")
-	io.WriteString(w, h(r.Form))
+	io.WriteString(w, body)
 }
 
 // route serves a fixed document (or a function of the parameters) at path.
@@ -132,6 +140,7 @@ func (e *ccEnv) setupTenant(ctx context.Context) {
 	}
 	e.domain, err = e.store.CreateDomain(ctx, &tenancy.Domain{AccountSID: e.acct.SID,
 		DomainName: "acme.test", VoiceURL: e.app.url("/voice"), VoiceMethod: "POST",
+		VoiceFallbackURL: e.app.url("/fallback"),
 		VoiceStatusCallback: e.app.url("/status"), SIPRegistration: true})
 	if err != nil {
 		e.t.Fatal(err)

@@ -34,7 +34,12 @@ func (c *call) execute(rawURL, method string, extra url.Values) {
 	}
 	if err != nil && c.ctx.Err() == nil {
 		c.appFailed(err)
+
+		return
 	}
+	// Running out of verbs hangs up, like Hangup.
+	c.setEnd(callEnd{status: callstatus.Completed, cause: accounting.CauseCalleeHangup,
+		code: 200})
 }
 
 // appFailed records an application failure: the call ends with 500 (or a

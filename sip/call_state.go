@@ -84,6 +84,7 @@ type call struct {
 	offer     []byte         // the caller's SDP offer (inbound)
 	created   time.Time
 	trunkSID  string
+	outbound  *createReq // set for API calls
 	timeLimit time.Duration
 	finalSent chan struct{} // closed once the parent INVITE has a final response
 	finalOnce sync.Once
@@ -94,6 +95,7 @@ type call struct {
 	answered      time.Time
 	localAnswered bool // answered with Patchbay as the far end
 	bridged       bool // media of A relayed to a B leg at some point
+	ringing       bool
 	redirect      *redirectReq
 	verbCancel    context.CancelCauseFunc
 	end           callEnd

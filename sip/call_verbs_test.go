@@ -1,0 +1,122 @@
+package sip
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/emiago/sipgo"
+)
+
+// TestCallOutcomes runs one call per case and checks the caller's final
+// response, the completed callback's status and the application requests.
+func TestCallOutcomes(t *testing.T) {
+	tests := []struct {
+		name     string
+		routes   map[string]string // path -> document, "!500" for a status
+		callee   func(u *ccUA) func(*sipgo.DialogServerSession)
+		code     int    // caller's final response
+		status   string // CallStatus of the final callback
+		asked    string // a path that must have been requested ...
+		param    string // ... with this parameter ...
+		value    string // ... set to this value
+	}{
+		{name: "reject busy", routes: map[string]string{
+			"/voice": `<Response><Reject reason="busy"/></Response>`},
+			code: 486, status: "busy"},
+		{name: "reject default", routes: map[string]string{
+			"/voice": `<Response><Reject/></Response>`},
+			code: 603, status: "busy"},
+		{name: "hangup before answer", routes: map[string]string{
+			"/voice": `<Response><Pause length="0"/><Hangup/></Response>`},
+			code: 603, status: "completed"},
+		{name: "empty document", routes: map[string]string{"/voice": `<Response/>`},
+			code: 603, status: "completed"},
+		{name: "application down", routes: map[string]string{"/voice": "!500"},
+			code: 500, status: "failed"},
+		{name: "fallback answers", routes: map[string]string{"/voice": "!503",
+			"/fallback": `<Response><Reject reason="busy"/></Response>`},
+			code: 486, status: "busy", asked: "/fallback", param: "ErrorCode", value: "11200"},
+		{name: "bad markup uses fallback", routes: map[string]string{
+			"/voice":    `<Response><Say>hello</Say></Response>`,
+			"/fallback": `<Response><Reject/></Response>`},
+			code: 603, status: "busy", asked: "/fallback", param: "ErrorCode", value: "13510"},
+		{name: "redirect", routes: map[string]string{
+			"/voice": `<Response><Redirect method="GET">/two</Redirect></Response>`,
+			"/two":   `<Response><Reject reason="busy"/></Response>`},
+			code: 486, status: "busy", asked: "/two", param: "CallStatus", value: "ringing"},
+		{name: "dial busy", routes: map[string]string{
+			"/voice": `<Response><Dial action="/after"><Sip>BOB</Sip></Dial></Response>`,
+			"/after": `<Response><Reject reason="busy"/></Response>`},
+			callee: func(*ccUA) func(*sipgo.DialogServerSession) { return answerCode(486) },
+			code:   486, status: "busy", asked: "/after", param: "DialCallStatus", value: "busy"},
+		{name: "dial not found", routes: map[string]string{
+			"/voice": `<Response><Dial action="/after"><Sip>BOB</Sip></Dial></Response>`,
+			"/after": `<Response><Hangup/></Response>`},
+			callee: func(*ccUA) func(*sipgo.DialogServerSession) { return answerCode(404) },
+			code:   603, status: "completed", asked: "/after", param: "DialSipResponseCode",
+			value: "404"},
+		{name: "dial unregistered client", routes: map[string]string{
+			"/voice": `<Response><Dial action="/after"><Client>nobody</Client></Dial></Response>`,
+			"/after": `<Response/>`},
+			code: 603, status: "completed", asked: "/after", param: "DialCallStatus",
+			value: "failed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newCCEnv(t)
+			bob := newCCUA(t, "bob")
+			if tt.callee != nil {
+				bob.setAnswer(tt.callee(bob))
+			}
+			for path, doc := range tt.routes {
+				doc = replaceAll(doc, "BOB", bob.uri("bob"))
+				e.app.doc(path, doc)
+			}
+			alice := newCCUA(t, "alice")
+			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+			defer cancel()
+			d, err := alice.call(ctx, e.addr, "+14155550100")
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = d.WaitAnswer(ctx, sipgo.AnswerOptions{})
+			if got := failureCode(err); got != tt.code {
+				t.Fatalf("caller got %d (%v), want %d", got, err, tt.code)
+			}
+			p := e.waitCallback(tt.status)
+			if p.Get("CallSid") == "" {
+				t.Errorf("callback without CallSid: %v", p)
+			}
+			if tt.asked != "" {
+				reqs := e.app.requests(tt.asked)
+				if len(reqs) == 0 || reqs[0].Get(tt.param) != tt.value {
+					t.Errorf("%s requests = %v, want %s=%s", tt.asked, reqs, tt.param, tt.value)
+				}
+			}
+			if c := e.cdr(p.Get("CallSid")); string(c.Status) != tt.status {
+				t.Errorf("cdr status = %s, want %s", c.Status, tt.status)
+			}
+		})
+	}
+}
+
+func replaceAll(s, old, new string) string {
+	for {
+		i := indexOf(s, old)
+		if i < 0 {
+			return s
+		}
+		s = s[:i] + new + s[i+len(old):]
+	}
+}
+
+func indexOf(s, sub string) int {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if s[i:i+len(sub)] == sub {
+			return i
+		}
+	}
+
+	return -1
+}
