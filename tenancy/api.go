@@ -147,10 +147,6 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request) {
 	a.mux.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, c)))
 }
 
-// errBadCredentials is never shown; every authentication failure answers
-// the same 401.
-var errBadCredentials = errors.New("tenancy: bad credentials")
-
 // authenticate checks HTTP Basic credentials in constant time: the
 // operator's admin token, or an account's auth token.
 func (a *API) authenticate(r *http.Request) (caller, error) {
@@ -210,6 +206,9 @@ func (a *API) visibleAccount(ctx context.Context, c caller, sid string) (*Accoun
 	}
 	if c.operator() {
 		return a.store.AccountBySID(ctx, sid)
+	}
+	if c.account.SID == sid {
+		return c.account, nil // loaded, with its effective status, by authenticate
 	}
 
 	return a.store.visibleAccount(ctx, c.account.SID, sid)

@@ -1,7 +1,5 @@
 package tenancy
 
-import "context"
-
 type applicationView struct {
 	baseView
 	FriendlyName         string   `json:"friendly_name"`
@@ -46,34 +44,17 @@ func applyApplication(f *form, v *Application) error {
 
 func (a *API) mountApplications() {
 	s := a.store
-	mount(a, resource[Application]{
+	mount(a, ownedSpec[Application]{
 		base:    "/2010-04-01/Accounts/{AccountSid}/Applications",
 		listKey: "applications",
-		create: func(ctx context.Context, sc scope, f *form) (*Application, error) {
-			v := &Application{AccountSID: sc.acct.SID, VoiceMethod: "POST",
+		fresh: func(accountSID string) *Application {
+			return &Application{AccountSID: accountSID, VoiceMethod: "POST",
 				VoiceFallbackMethod: "POST", StatusCallbackMethod: "POST",
 				StatusCallbackEvents: []string{"completed"}}
-			if err := applyApplication(f, v); err != nil {
-				return nil, err
-			}
-
-			return s.CreateApplication(ctx, v)
 		},
-		fetch: func(ctx context.Context, sc scope, sid string) (*Application, error) {
-			return s.ApplicationBySID(ctx, sc.acct.SID, sid)
-		},
-		update: func(ctx context.Context, sc scope, sid string, f *form) (*Application, error) {
-			return s.UpdateApplication(ctx, sc.acct.SID, sid, func(v *Application) error {
-				return applyApplication(f, v)
-			})
-		},
-		remove: func(ctx context.Context, sc scope, sid string) error {
-			return s.DeleteApplication(ctx, sc.acct.SID, sid)
-		},
-		list: func(ctx context.Context, sc scope, p Page) ([]*Application, bool, error) {
-			return s.ListApplications(ctx, sc.acct.SID, p)
-		},
-		view:  viewApplication,
-		sidOf: func(v *Application) string { return v.SID },
-	})
+		applyCreate: applyApplication, applyUpdate: applyApplication,
+		create: s.CreateApplication, fetch: s.ApplicationBySID, update: s.UpdateApplication,
+		remove: s.DeleteApplication, list: s.ListApplications,
+		view: viewApplication, sidOf: func(v *Application) string { return v.SID },
+	}.resource())
 }

@@ -1,7 +1,5 @@
 package tenancy
 
-import "context"
-
 type domainView struct {
 	baseView
 	DomainName                string            `json:"domain_name"`
@@ -48,34 +46,21 @@ func applyDomain(f *form, v *Domain) error {
 
 func (a *API) mountDomains() {
 	s := a.store
-	mount(a, resource[Domain]{
+	mount(a, ownedSpec[Domain]{
 		base:    "/2010-04-01/Accounts/{AccountSid}/SIP/Domains",
 		listKey: "domains",
-		create: func(ctx context.Context, sc scope, f *form) (*Domain, error) {
-			v := &Domain{AccountSID: sc.acct.SID, VoiceMethod: "POST",
+		fresh: func(accountSID string) *Domain {
+			return &Domain{AccountSID: accountSID, VoiceMethod: "POST",
 				VoiceFallbackMethod: "POST", VoiceStatusCallbackMethod: "POST"}
+		},
+		applyCreate: func(f *form, v *Domain) error {
 			f.require("DomainName")
-			if err := applyDomain(f, v); err != nil {
-				return nil, err
-			}
 
-			return s.CreateDomain(ctx, v)
+			return applyDomain(f, v)
 		},
-		fetch: func(ctx context.Context, sc scope, sid string) (*Domain, error) {
-			return s.Domain(ctx, sc.acct.SID, sid)
-		},
-		update: func(ctx context.Context, sc scope, sid string, f *form) (*Domain, error) {
-			return s.UpdateDomain(ctx, sc.acct.SID, sid, func(v *Domain) error {
-				return applyDomain(f, v)
-			})
-		},
-		remove: func(ctx context.Context, sc scope, sid string) error {
-			return s.DeleteDomain(ctx, sc.acct.SID, sid)
-		},
-		list: func(ctx context.Context, sc scope, p Page) ([]*Domain, bool, error) {
-			return s.ListDomains(ctx, sc.acct.SID, p)
-		},
-		view:  viewDomain,
-		sidOf: func(v *Domain) string { return v.SID },
-	})
+		applyUpdate: applyDomain,
+		create:      s.CreateDomain, fetch: s.Domain, update: s.UpdateDomain,
+		remove: s.DeleteDomain, list: s.ListDomains,
+		view: viewDomain, sidOf: func(v *Domain) string { return v.SID },
+	}.resource())
 }

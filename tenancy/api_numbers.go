@@ -1,7 +1,5 @@
 package tenancy
 
-import "context"
-
 type numberView struct {
 	baseView
 	PhoneNumber          string `json:"phone_number"`
@@ -44,42 +42,34 @@ func applyNumber(f *form, v *IncomingNumber) error {
 
 func (a *API) mountNumbers() {
 	s := a.store
-	mount(a, resource[IncomingNumber]{
+	mount(a, ownedSpec[IncomingNumber]{
 		base:    "/2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers",
 		listKey: "incoming_phone_numbers",
-		create: func(ctx context.Context, sc scope, f *form) (*IncomingNumber, error) {
-			v := &IncomingNumber{AccountSID: sc.acct.SID, VoiceMethod: "POST",
+		fresh: func(accountSID string) *IncomingNumber {
+			return &IncomingNumber{AccountSID: accountSID, VoiceMethod: "POST",
 				VoiceFallbackMethod: "POST", StatusCallbackMethod: "POST"}
+		},
+		applyCreate: func(f *form, v *IncomingNumber) error {
 			f.require("PhoneNumber")
 			set(f, "PhoneNumber", &v.PhoneNumber, parseE164)
 			if err := applyNumber(f, v); err != nil {
-				return nil, err
+				return err
 			}
 			if v.FriendlyName == "" {
 				v.FriendlyName = v.PhoneNumber
 			}
 
-			return s.CreateIncomingNumber(ctx, v)
+			return nil
 		},
-		fetch: func(ctx context.Context, sc scope, sid string) (*IncomingNumber, error) {
-			return s.IncomingNumber(ctx, sc.acct.SID, sid)
-		},
-		update: func(ctx context.Context, sc scope, sid string, f *form) (*IncomingNumber, error) {
+		applyUpdate: func(f *form, v *IncomingNumber) error {
 			if _, ok := f.get("PhoneNumber"); ok {
-				return nil, invalid("PhoneNumber", "cannot be changed; release the number instead")
+				return invalid("PhoneNumber", "cannot be changed; release the number instead")
 			}
 
-			return s.UpdateIncomingNumber(ctx, sc.acct.SID, sid, func(v *IncomingNumber) error {
-				return applyNumber(f, v)
-			})
+			return applyNumber(f, v)
 		},
-		remove: func(ctx context.Context, sc scope, sid string) error {
-			return s.DeleteIncomingNumber(ctx, sc.acct.SID, sid)
-		},
-		list: func(ctx context.Context, sc scope, p Page) ([]*IncomingNumber, bool, error) {
-			return s.ListIncomingNumbers(ctx, sc.acct.SID, p)
-		},
-		view:  viewNumber,
-		sidOf: func(v *IncomingNumber) string { return v.SID },
-	})
+		create: s.CreateIncomingNumber, fetch: s.IncomingNumber, update: s.UpdateIncomingNumber,
+		remove: s.DeleteIncomingNumber, list: s.ListIncomingNumbers,
+		view: viewNumber, sidOf: func(v *IncomingNumber) string { return v.SID },
+	}.resource())
 }

@@ -2,7 +2,6 @@ package tenancy
 
 import (
 	"context"
-	"errors"
 	"unicode/utf8"
 )
 
@@ -53,8 +52,6 @@ func applyTrunk(f *form, v *Trunk) error {
 	return f.err
 }
 
-var errBadSecret = errors.New("must be at most 128 characters of text without control characters")
-
 type originationView struct {
 	baseView
 	TrunkSID     string `json:"trunk_sid"`
@@ -81,34 +78,15 @@ func applyOrigination(f *form, v *OriginationURI) error {
 func (a *API) mountTrunks() {
 	s := a.store
 	const trunks = "/v1/Accounts/{AccountSid}/Trunks"
-	mount(a, resource[Trunk]{
-		base:    trunks,
-		listKey: "trunks",
-		create: func(ctx context.Context, sc scope, f *form) (*Trunk, error) {
-			v := &Trunk{AccountSID: sc.acct.SID}
-			if err := applyTrunk(f, v); err != nil {
-				return nil, err
-			}
-
-			return s.CreateTrunk(ctx, v)
-		},
-		fetch: func(ctx context.Context, sc scope, sid string) (*Trunk, error) {
-			return s.Trunk(ctx, sc.acct.SID, sid)
-		},
-		update: func(ctx context.Context, sc scope, sid string, f *form) (*Trunk, error) {
-			return s.UpdateTrunk(ctx, sc.acct.SID, sid, func(v *Trunk) error {
-				return applyTrunk(f, v)
-			})
-		},
-		remove: func(ctx context.Context, sc scope, sid string) error {
-			return s.DeleteTrunk(ctx, sc.acct.SID, sid)
-		},
-		list: func(ctx context.Context, sc scope, p Page) ([]*Trunk, bool, error) {
-			return s.ListTrunks(ctx, sc.acct.SID, p)
-		},
-		view:  viewTrunk,
-		sidOf: func(v *Trunk) string { return v.SID },
-	})
+	mount(a, ownedSpec[Trunk]{
+		base:        trunks,
+		listKey:     "trunks",
+		fresh:       func(accountSID string) *Trunk { return &Trunk{AccountSID: accountSID} },
+		applyCreate: applyTrunk, applyUpdate: applyTrunk,
+		create: s.CreateTrunk, fetch: s.Trunk, update: s.UpdateTrunk,
+		remove: s.DeleteTrunk, list: s.ListTrunks,
+		view: viewTrunk, sidOf: func(v *Trunk) string { return v.SID },
+	}.resource())
 	mount(a, resource[OriginationURI]{
 		base:    trunks + "/{ParentSid}/OriginationUrls",
 		listKey: "origination_urls",

@@ -72,13 +72,21 @@ var (
 	errNotDomain     = errors.New("not a DNS host name with at least two labels")
 	errNotText       = errors.New("must be UTF-8 text without control characters")
 	errTooLong       = errors.New("too long")
-	errNotUsername   = errors.New("must be 1 to 32 printable characters without ':', quotes or spaces")
-	errWeakPassword  = errors.New("must be 12 to 128 characters with a digit, an upper-case " +
+	errNotUsername   = errors.New("must be 1 to 32 printable characters without ':', " +
+		"quotes or spaces")
+	errWeakPassword = errors.New("must be 12 to 128 characters with a digit, an upper-case " +
 		"and a lower-case letter")
 	errNotEvent = errors.New("events must be initiated, ringing, answered or completed")
 )
 
-var errNotSID = errors.New("not a SID of the expected kind")
+var (
+	errNotSID    = errors.New("not a SID of the expected kind")
+	errBadSecret = errors.New("must be at most 128 characters of text without control characters")
+)
+
+// errBadCredentials is never shown; every authentication failure answers
+// the same 401.
+var errBadCredentials = errors.New("tenancy: bad credentials")
 
 // errOutOfRange reports an integer outside [lo, hi].
 func errOutOfRange(lo, hi int) error {

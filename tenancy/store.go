@@ -6,6 +6,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"io/fs"
 	"strings"
 	"time"
 )
@@ -146,3 +147,13 @@ func nullable(s string) any {
 
 // placeholders returns "?, ?, ?" for n columns.
 func placeholders(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }
+
+// subFS returns the directory dir of fsys, for ApplyMigrations.
+func subFS(fsys fs.FS, dir string) (fs.FS, error) {
+	sub, err := fs.Sub(fsys, dir)
+	if err != nil {
+		return nil, fmt.Errorf("tenancy: migrations: %w", err)
+	}
+
+	return sub, nil
+}

@@ -139,7 +139,8 @@ func (s *Store) visibleAccount(ctx context.Context, callerSID, sid string) (*Acc
 // a top-level account when parentSID is empty, else a sub-account of
 // parentSID (ErrNotFound when it does not exist). An empty friendlyName is
 // replaced by one naming the creation time.
-func (s *Store) CreateAccount(ctx context.Context, parentSID, friendlyName string) (*Account, error) {
+func (s *Store) CreateAccount(ctx context.Context, parentSID,
+	friendlyName string) (*Account, error) {
 	name, err := parseFriendlyName(friendlyName)
 	if err != nil {
 		return nil, invalid("FriendlyName", err.Error())
@@ -237,7 +238,8 @@ func applyAccountUpdate(a *Account, u AccountUpdate) error {
 // view), else parentSID itself followed by all its descendants, as the
 // CPaaS API lists an account and its sub-accounts. The bool reports whether
 // a further page exists.
-func (s *Store) ListAccounts(ctx context.Context, parentSID string, p Page) ([]*Account, bool, error) {
+func (s *Store) ListAccounts(ctx context.Context, parentSID string,
+	p Page) ([]*Account, bool, error) {
 	if p.Size <= 0 {
 		p.Size = defaultPageSize
 	}
@@ -252,7 +254,8 @@ func (s *Store) ListAccounts(ctx context.Context, parentSID string, p Page) ([]*
 		roots = "SELECT sid, ? FROM accounts WHERE sid = ?"
 		args = []any{rankOf(root.EffectiveStatus), parentSID}
 	}
-	query := fmt.Sprintf(accountTreeSQL, roots, fmt.Sprintf(statusRank, "a.status")) + " ORDER BY a.created, a.sid LIMIT ? OFFSET ?"
+	query := fmt.Sprintf(accountTreeSQL, roots, fmt.Sprintf(statusRank, "a.status")) +
+		" ORDER BY a.created, a.sid LIMIT ? OFFSET ?"
 	rows, err := s.db.QueryContext(ctx, query, append(args, limitArgs(p)...)...)
 
 	return scanPage(rows, err, p, scanRankedAccount)

@@ -45,13 +45,15 @@ func (s *Store) CreateApplication(ctx context.Context, a *Application) (*Applica
 }
 
 // ApplicationBySID returns the account's application sid, or ErrNotFound.
-func (s *Store) ApplicationBySID(ctx context.Context, accountSID, sid string) (*Application, error) {
+func (s *Store) ApplicationBySID(ctx context.Context, accountSID,
+	sid string) (*Application, error) {
 	return s.t.apps.get(ctx, s.db, accountSID, sid)
 }
 
 // ListApplications returns page p of the account's applications, oldest
 // first, and whether more follow.
-func (s *Store) ListApplications(ctx context.Context, accountSID string, p Page) ([]*Application, bool, error) {
+func (s *Store) ListApplications(ctx context.Context, accountSID string,
+	p Page) ([]*Application, bool, error) {
 	return s.t.apps.list(ctx, s.db, p, accountSID)
 }
 

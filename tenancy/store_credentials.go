@@ -70,7 +70,8 @@ func (s *Store) CreateCredential(ctx context.Context, accountSID, listSID, usern
 }
 
 // Credential returns credential sid of the account's list, or ErrNotFound.
-func (s *Store) Credential(ctx context.Context, accountSID, listSID, sid string) (*Credential, error) {
+func (s *Store) Credential(ctx context.Context, accountSID, listSID,
+	sid string) (*Credential, error) {
 	return s.t.creds.get(ctx, s.db, accountSID, listSID, sid)
 }
 

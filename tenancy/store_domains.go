@@ -73,7 +73,8 @@ func (s *Store) Domain(ctx context.Context, accountSID, sid string) (*Domain, er
 }
 
 // ListDomains returns page p of the account's SIP domains.
-func (s *Store) ListDomains(ctx context.Context, accountSID string, p Page) ([]*Domain, bool, error) {
+func (s *Store) ListDomains(ctx context.Context, accountSID string,
+	p Page) ([]*Domain, bool, error) {
 	return s.t.domains.list(ctx, s.db, p, accountSID)
 }
 

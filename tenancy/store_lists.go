@@ -61,12 +61,14 @@ func renameList[T any](ctx context.Context, s *Store, t *table[T], fields func(*
 }
 
 // CreateCredentialList stores an empty credential list of the account.
-func (s *Store) CreateCredentialList(ctx context.Context, accountSID, name string) (*CredentialList, error) {
+func (s *Store) CreateCredentialList(ctx context.Context, accountSID,
+	name string) (*CredentialList, error) {
 	return createList(ctx, s, s.t.credLists, credentialListFields, prefixCredList, accountSID, name)
 }
 
 // CredentialList returns the account's credential list sid, or ErrNotFound.
-func (s *Store) CredentialList(ctx context.Context, accountSID, sid string) (*CredentialList, error) {
+func (s *Store) CredentialList(ctx context.Context, accountSID,
+	sid string) (*CredentialList, error) {
 	return s.t.credLists.get(ctx, s.db, accountSID, sid)
 }
 
@@ -89,7 +91,8 @@ func (s *Store) DeleteCredentialList(ctx context.Context, accountSID, sid string
 }
 
 // CreateIPACL stores an empty IP access control list of the account.
-func (s *Store) CreateIPACL(ctx context.Context, accountSID, name string) (*IPAccessControlList, error) {
+func (s *Store) CreateIPACL(ctx context.Context, accountSID,
+	name string) (*IPAccessControlList, error) {
 	return createList(ctx, s, s.t.ipACLs, ipACLFields, prefixIPACL, accountSID, name)
 }
 

@@ -87,7 +87,8 @@ func (h *hotStatements) prepare(ctx context.Context, db *sql.DB, t tables) error
 		{&h.numberByPhone, t.numbers.selectSQL + " WHERE phone_number = ?"},
 		{&h.trunkOrigURLs, t.origURLs.selectSQL +
 			" WHERE trunk_sid = ? ORDER BY priority, weight DESC, created, sid"},
-		{&h.trunkIPACLs, "SELECT ip_acl_sid FROM trunk_ip_acls WHERE trunk_sid = ? ORDER BY created"},
+		{&h.trunkIPACLs, `SELECT ip_acl_sid FROM trunk_ip_acls
+			WHERE trunk_sid = ? ORDER BY created`},
 		{&h.trunkCredLists, `SELECT credential_list_sid FROM trunk_credential_lists
 			WHERE trunk_sid = ? ORDER BY created`},
 		{&h.appBySID, t.apps.getSQL},
@@ -203,7 +204,8 @@ func (s *Store) filledTrunk(ctx context.Context, t *Trunk, err error) (*Trunk, e
 
 // TrunkCredential finds username in the credential lists of the trunk, or
 // ErrNotFound.
-func (s *Store) TrunkCredential(ctx context.Context, trunkSID, username string) (*Credential, error) {
+func (s *Store) TrunkCredential(ctx context.Context, trunkSID,
+	username string) (*Credential, error) {
 	return lookup(ctx, s.hot.trunkCredential, scanCredential, "credential of trunk "+trunkSID,
 		trunkSID, username)
 }

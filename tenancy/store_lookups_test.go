@@ -20,7 +20,7 @@ type lookupFixture struct {
 	app           *Application
 }
 
-func newLookupFixture(t *testing.T, s *Store) lookupFixture {
+func newLookupFixture(t testing.TB, s *Store) lookupFixture {
 	t.Helper()
 	ctx := context.Background()
 	var f lookupFixture

@@ -60,7 +60,8 @@ func checkNumber(ctx context.Context, tx *sql.Tx, n *IncomingNumber) error {
 // CreateIncomingNumber stores a number of n.AccountSID. The number must be
 // unused on the platform (an ErrConflict *FieldError otherwise) and its
 // application and trunk, when set, must belong to the same account.
-func (s *Store) CreateIncomingNumber(ctx context.Context, n *IncomingNumber) (*IncomingNumber, error) {
+func (s *Store) CreateIncomingNumber(ctx context.Context,
+	n *IncomingNumber) (*IncomingNumber, error) {
 	n.SID = newSID(prefixNumber)
 	n.Created = s.now()
 	n.Updated = n.Created
@@ -71,7 +72,8 @@ func (s *Store) CreateIncomingNumber(ctx context.Context, n *IncomingNumber) (*I
 }
 
 // IncomingNumber returns the account's number sid, or ErrNotFound.
-func (s *Store) IncomingNumber(ctx context.Context, accountSID, sid string) (*IncomingNumber, error) {
+func (s *Store) IncomingNumber(ctx context.Context, accountSID,
+	sid string) (*IncomingNumber, error) {
 	return s.t.numbers.get(ctx, s.db, accountSID, sid)
 }
 
