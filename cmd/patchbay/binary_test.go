@@ -216,6 +216,8 @@ func TestBinaryExitCodes(t *testing.T) {
 	t.Cleanup(func() { busy.Close() })
 	file := filepath.Join(t.TempDir(), "file")
 	writeFile(t, file, "x")
+	badYAML := filepath.Join(t.TempDir(), "bad.yaml")
+	writeFile(t, badYAML, "log:\n  level: loud\nsip:\n  listne: 1.2.3.4:5060\n")
 
 	tests := []struct {
 		name      string
@@ -232,6 +234,10 @@ func TestBinaryExitCodes(t *testing.T) {
 			[]string{"PATCHBAY_MEDIA_PORTS=20000-10000", "PATCHBAY_API_LISTEN=nowhere"}, 1,
 			[]string{"patchbay: conf: api.listen (PATCHBAY_API_LISTEN)",
 				"patchbay: conf: media.ports (PATCHBAY_MEDIA_PORTS)"}},
+		{"bad configuration file", []string{"serve", "--config", badYAML}, nil, 1,
+			[]string{`patchbay: conf: sip.listne: unknown key (line 4)`,
+				`patchbay: conf: log.level: "loud": must be one of debug, info, warn, error` +
+					" (line 2)"}},
 		{"unwritable data dir", []string{"serve"},
 			[]string{"PATCHBAY_DATA_DIR=" + filepath.Join(file, "data")}, 1,
 			[]string{"patchbay: data folder unusable: data_dir"}},
