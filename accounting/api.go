@@ -28,11 +28,17 @@ type api struct {
 // maxPlanBody bounds a price plan request body.
 const maxPlanBody = 256 << 10
 
-// Routes returns the ledger's API resources. Mount each on the tenancy API:
-//
-//	for _, rt := range ledger.Routes() {
-//		tenancyAPI.HandleAccount(rt.Pattern, rt.Handler)
-//	}
+// Mount registers the ledger's resources (Routes) on the tenancy API.
+func (l *Ledger) Mount(a *tenancy.API) {
+	for _, rt := range l.Routes() {
+		a.HandleAccount(rt.Pattern, rt.Handler)
+	}
+}
+
+// Routes returns the ledger's API resources, for Mount or another router
+// that authenticates like tenancy.API.HandleAccount. Price plan changes
+// rely on that authentication having been done with HTTP Basic: the user
+// "admin" is the operator, any other user is the calling account's SID.
 func (l *Ledger) Routes() []Route {
 	a := &api{l: l, log: l.log.With("component", "accounting_api")}
 	const calls = "GET /2010-04-01/Accounts/{AccountSid}/Calls"
@@ -54,6 +60,24 @@ func (l *Ledger) Routes() []Route {
 		{"GET " + v1 + "PricePlan.json", a.effectivePlan},
 		{"POST " + v1 + "PricePlan.json", a.assignPlan},
 	}
+}
+
+// operatorUser is the HTTP Basic user of the operator in tenancy.API.
+const operatorUser = "admin"
+
+// callerOf returns the SID of the authenticated caller, "" for the
+// operator. HandleAccount has checked the credentials already.
+func callerOf(r *http.Request) string {
+	user, _, _ := r.BasicAuth()
+	if user == operatorUser {
+		return ""
+	}
+
+	return user
+}
+
+func forbidden(w http.ResponseWriter, msg string) {
+	tenancy.WriteError(w, http.StatusForbidden, tenancy.CodeForbidden, msg)
 }
 
 // pathSID returns a path wildcard without its ".json" suffix.

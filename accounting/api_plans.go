@@ -34,9 +34,11 @@ type planJSON struct {
 	Rates        []rateJSON          `json:"rates"`
 	UnitPrices   map[Category]string `json:"unit_prices"`
 	UsagePrices  map[Category]string `json:"usage_prices"`
-	DateCreated  *string             `json:"date_created,omitempty"`
-	DateUpdated  *string             `json:"date_updated,omitempty"`
-	URI          string              `json:"uri,omitempty"`
+	// OperatorOwned is output only: plans the operator made.
+	OperatorOwned bool    `json:"operator_owned,omitempty"`
+	DateCreated   *string `json:"date_created,omitempty"`
+	DateUpdated   *string `json:"date_updated,omitempty"`
+	URI           string  `json:"uri,omitempty"`
 	// InheritedFrom is set on the effective plan when it is assigned to an
 	// ancestor of the account.
 	InheritedFrom *string `json:"inherited_from,omitempty"`
@@ -118,7 +120,8 @@ func parsePrices(field string, in map[Category]string) (map[Category]int64, erro
 
 func viewPlan(p *PricePlan, viewer string) planJSON {
 	v := planJSON{SID: p.SID, AccountSID: p.AccountSID, FriendlyName: p.FriendlyName,
-		PriceUnit: p.PriceUnit, MonthlyFee: FormatMicro(p.MonthlyFee),
+		OperatorOwned: p.OperatorOwned,
+		PriceUnit:     p.PriceUnit, MonthlyFee: FormatMicro(p.MonthlyFee),
 		Rates: []rateJSON{}, UnitPrices: viewPrices(p.UnitPrices),
 		UsagePrices: viewPrices(p.UsagePrices), DateCreated: optTime(p.Created),
 		DateUpdated: optTime(p.Updated),
@@ -189,6 +192,7 @@ func (a *api) createPlan(w http.ResponseWriter, r *http.Request, acct *tenancy.A
 		return
 	}
 	p.AccountSID = acct.SID
+	p.OperatorOwned = callerOf(r) == ""
 	created, err := a.l.CreatePricePlan(r.Context(), p)
 	if err != nil {
 		a.fail(w, r, err)
@@ -198,9 +202,11 @@ func (a *api) createPlan(w http.ResponseWriter, r *http.Request, acct *tenancy.A
 	tenancy.WriteJSON(w, http.StatusCreated, viewPlan(created, acct.SID))
 }
 
-// ownPlan returns the plan named in the path if acct owns it.
-func (a *api) ownPlan(w http.ResponseWriter, r *http.Request,
-	acct *tenancy.Account) (*PricePlan, bool) {
+// ownPlan returns the plan named in the path if acct owns it and, when
+// change is set, the caller may change it: an operator plan only the
+// operator may.
+func (a *api) ownPlan(w http.ResponseWriter, r *http.Request, acct *tenancy.Account,
+	change bool) (*PricePlan, bool) {
 	p, err := a.l.PricePlan(r.Context(), pathSID(r, "Sid"))
 	if err == nil && p.AccountSID != acct.SID {
 		err = ErrNotFound
@@ -210,18 +216,23 @@ func (a *api) ownPlan(w http.ResponseWriter, r *http.Request,
 
 		return nil, false
 	}
+	if change && p.OperatorOwned && callerOf(r) != "" {
+		forbidden(w, "only the operator may change an operator price plan")
+
+		return nil, false
+	}
 
 	return p, true
 }
 
 func (a *api) fetchPlan(w http.ResponseWriter, r *http.Request, acct *tenancy.Account) {
-	if p, ok := a.ownPlan(w, r, acct); ok {
+	if p, ok := a.ownPlan(w, r, acct, false); ok {
 		tenancy.WriteJSON(w, http.StatusOK, viewPlan(p, acct.SID))
 	}
 }
 
 func (a *api) updatePlan(w http.ResponseWriter, r *http.Request, acct *tenancy.Account) {
-	old, ok := a.ownPlan(w, r, acct)
+	old, ok := a.ownPlan(w, r, acct, true)
 	if !ok {
 		return
 	}
@@ -242,7 +253,7 @@ func (a *api) updatePlan(w http.ResponseWriter, r *http.Request, acct *tenancy.A
 }
 
 func (a *api) deletePlan(w http.ResponseWriter, r *http.Request, acct *tenancy.Account) {
-	p, ok := a.ownPlan(w, r, acct)
+	p, ok := a.ownPlan(w, r, acct, true)
 	if !ok {
 		return
 	}
@@ -273,9 +284,15 @@ func (a *api) effectivePlan(w http.ResponseWriter, r *http.Request, acct *tenanc
 }
 
 // assignPlan sets the account's own plan from the form (or JSON) field
-// PricePlanSid; an empty value makes the account inherit again. It answers
+// PricePlanSid; an empty value makes the account inherit again. Only the
+// operator or an ancestor may do it, never the account itself. It answers
 // the effective plan, or 204 when no plan applies any more.
 func (a *api) assignPlan(w http.ResponseWriter, r *http.Request, acct *tenancy.Account) {
+	if callerOf(r) == acct.SID {
+		forbidden(w, "an account may not choose its own price plan")
+
+		return
+	}
 	sid, err := assignedSID(r)
 	if err != nil {
 		a.fail(w, r, err)

@@ -6,8 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/patchbay/patchbay/tenancy"
 )
 
 func readPlanFile(t testing.TB, name string) string {
@@ -79,63 +77,91 @@ func FuzzParsePricePlanJSON(f *testing.F) {
 }
 
 func TestPricePlansAPI(t *testing.T) {
-	tree := newTestTree(acctB, acctA)
-	l, _ := openTestLedger(t, Config{Accounts: tree})
-	srv := serveRoutes(t, l, &tenancy.Account{SID: acctA},
-		&tenancy.Account{SID: acctB, ParentSID: acctA})
-	v1 := srv.URL + "/v1/Accounts/"
+	h := newHarness(t, Config{})
+	v1 := "/v1/Accounts/"
+	js, form := "application/json", "application/x-www-form-urlencoded"
 
+	// a (top level) makes a plan for its sub-accounts.
 	var created planJSON
-	do(t, "POST", v1+acctA+"/PricePlans.json", "application/json",
+	h.do(t, h.as(h.a), "POST", v1+h.a.SID+"/PricePlans.json", js,
 		readPlanFile(t, "retail.json"), 201, &created)
 	if !strings.HasPrefix(created.SID, "PL") || created.MonthlyFee != "10.00" ||
-		len(created.Rates) != 4 || created.AccountSID != acctA {
+		len(created.Rates) != 4 || created.AccountSID != h.a.SID || created.OperatorOwned {
 		t.Fatalf("created = %+v", created)
 	}
 	var e apiErr
-	do(t, "POST", v1+acctA+"/PricePlans.json", "application/json",
+	h.do(t, h.as(h.a), "POST", v1+h.a.SID+"/PricePlans.json", js,
 		readPlanFile(t, "bad-amount.json"), 400, &e)
 	if !strings.HasPrefix(e.Message, "rates[0].price_per_minute") {
 		t.Fatalf("error = %+v", e)
 	}
-	do(t, "POST", v1+acctA+"/PricePlans.json", "application/x-www-form-urlencoded",
-		"PriceUnit=USD", 400, nil)
+	h.do(t, h.as(h.a), "POST", v1+h.a.SID+"/PricePlans.json", form, "PriceUnit=USD", 400, nil)
 
 	var list struct {
 		PricePlans []planJSON `json:"price_plans"`
 	}
-	do(t, "GET", v1+acctA+"/PricePlans.json", "", "", 200, &list)
+	h.do(t, h.as(h.a), "GET", v1+h.a.SID+"/PricePlans.json", "", "", 200, &list)
 	if len(list.PricePlans) != 1 {
 		t.Fatalf("list = %+v", list)
 	}
-	do(t, "GET", v1+acctB+"/PricePlans/"+created.SID+".json", "", "", 404, nil)
+	h.do(t, h.as(h.b), "GET", v1+h.b.SID+"/PricePlans/"+created.SID+".json", "", "", 404, nil)
+	h.do(t, h.as(h.d), "GET", v1+h.a.SID+"/PricePlans/"+created.SID+".json", "", "", 404, nil)
 
 	var updated planJSON
-	do(t, "POST", v1+acctA+"/PricePlans/"+created.SID+".json", "application/json",
+	h.do(t, h.as(h.a), "POST", v1+h.a.SID+"/PricePlans/"+created.SID+".json", js,
 		`{"price_unit": "USD", "friendly_name": "Cheap"}`, 200, &updated)
 	if updated.FriendlyName != "Cheap" || len(updated.Rates) != 0 {
 		t.Fatalf("updated = %+v", updated)
 	}
 
-	form := "application/x-www-form-urlencoded"
+	// Neither a nor b may pick their own plan; a may pick b's.
+	h.do(t, h.as(h.a), "POST", v1+h.a.SID+"/PricePlan.json", form,
+		"PricePlanSid="+created.SID, 403, nil)
+	h.do(t, h.as(h.b), "POST", v1+h.b.SID+"/PricePlan.json", form,
+		"PricePlanSid="+created.SID, 403, nil)
 	var eff planJSON
-	do(t, "POST", v1+acctA+"/PricePlan.json", form, "PricePlanSid="+created.SID, 200, &eff)
+	h.do(t, h.as(h.a), "POST", v1+h.b.SID+"/PricePlan.json", form,
+		"PricePlanSid="+created.SID, 200, &eff)
 	if eff.SID != created.SID || eff.InheritedFrom != nil {
 		t.Fatalf("effective = %+v", eff)
 	}
-	do(t, "GET", v1+acctB+"/PricePlan.json", "", "", 200, &eff)
-	if eff.InheritedFrom == nil || *eff.InheritedFrom != acctA {
-		t.Fatalf("B's effective plan = %+v, want inherited from A", eff)
+	h.do(t, h.as(h.c), "GET", v1+h.c.SID+"/PricePlan.json", "", "", 200, &eff)
+	if eff.InheritedFrom == nil || *eff.InheritedFrom != h.b.SID {
+		t.Fatalf("c's effective plan = %+v, want inherited from b", eff)
 	}
-	do(t, "POST", v1+acctB+"/PricePlan.json", form, "PricePlanSid=PLnope", 400, &e)
+	h.do(t, h.as(h.a), "POST", v1+h.b.SID+"/PricePlan.json", form, "PricePlanSid=PLnope",
+		400, &e)
 	if !strings.HasPrefix(e.Message, "PricePlanSid") {
 		t.Fatalf("error = %+v", e)
 	}
-	do(t, "POST", v1+acctB+"/PricePlan.json", form, "", 400, nil)
-	do(t, "DELETE", v1+acctA+"/PricePlans/"+created.SID+".json", "", "", 400, nil)
-	do(t, "POST", v1+acctA+"/PricePlan.json", "application/json", `{"PricePlanSid": ""}`,
+	h.do(t, h.as(h.a), "POST", v1+h.b.SID+"/PricePlan.json", form, "", 400, nil)
+	h.do(t, h.as(h.a), "DELETE", v1+h.a.SID+"/PricePlans/"+created.SID+".json", "", "", 400,
+		nil)
+	h.do(t, h.as(h.a), "POST", v1+h.b.SID+"/PricePlan.json", js, `{"PricePlanSid": ""}`,
 		204, nil)
-	do(t, "GET", v1+acctB+"/PricePlan.json", "", "", 404, nil)
-	do(t, "DELETE", v1+acctA+"/PricePlans/"+created.SID+".json", "", "", 204, nil)
-	do(t, "GET", v1+acctA+"/PricePlans/"+created.SID+".json", "", "", 404, nil)
+	h.do(t, h.as(h.b), "GET", v1+h.b.SID+"/PricePlan.json", "", "", 404, nil)
+	h.do(t, h.as(h.a), "DELETE", v1+h.a.SID+"/PricePlans/"+created.SID+".json", "", "", 204,
+		nil)
+	h.do(t, h.as(h.a), "GET", v1+h.a.SID+"/PricePlans/"+created.SID+".json", "", "", 404, nil)
+}
+
+func TestOperatorPlans(t *testing.T) {
+	h := newHarness(t, Config{})
+	v1 := "/v1/Accounts/" + h.a.SID
+	var p planJSON
+	h.do(t, operator, "POST", v1+"/PricePlans.json", "application/json",
+		readPlanFile(t, "minimal.json"), 201, &p)
+	if !p.OperatorOwned {
+		t.Fatalf("operator plan = %+v", p)
+	}
+	h.do(t, h.as(h.a), "POST", v1+"/PricePlans/"+p.SID+".json", "application/json",
+		`{"price_unit": "EUR"}`, 403, nil)
+	h.do(t, h.as(h.a), "DELETE", v1+"/PricePlans/"+p.SID+".json", "", "", 403, nil)
+	h.do(t, operator, "POST", v1+"/PricePlan.json", "application/x-www-form-urlencoded",
+		"PricePlanSid="+p.SID, 200, nil)
+	var eff planJSON
+	h.do(t, h.as(h.a), "GET", v1+"/PricePlan.json", "", "", 200, &eff)
+	if eff.SID != p.SID || eff.PriceUnit != "EUR" {
+		t.Fatalf("a's plan = %+v", eff)
+	}
 }

@@ -4,10 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
-	"io"
 	"net/http"
-	"net/http/httptest"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -15,105 +12,60 @@ import (
 	"github.com/patchbay/patchbay/tenancy"
 )
 
-// serveRoutes mounts the ledger's routes the way tenancy.API.HandleAccount
-// does, minus authentication: the account comes from the path.
-func serveRoutes(t *testing.T, l *Ledger, accounts ...*tenancy.Account) *httptest.Server {
-	t.Helper()
-	byID := map[string]*tenancy.Account{}
-	for _, a := range accounts {
-		byID[a.SID] = a
+// TestStoreIsAccountTree pins that the tenancy store serves as the tree.
+func TestStoreIsAccountTree(t *testing.T) {
+	var _ AccountTree = (*tenancy.Store)(nil)
+	h := newHarness(t, Config{})
+	subs, err := h.l.accountsOf(context.Background(), h.a.SID, true)
+	if err != nil || len(subs) != 3 {
+		t.Fatalf("accounts of a = %v, %v; want a, b, c", subs, err)
 	}
-	mux := http.NewServeMux()
-	for _, rt := range l.Routes() {
-		h := rt.Handler
-		mux.HandleFunc(rt.Pattern, func(w http.ResponseWriter, r *http.Request) {
-			acct := byID[strings.TrimSuffix(r.PathValue("AccountSid"), ".json")]
-			if acct == nil {
-				notFound(w)
-
-				return
-			}
-			h(w, r, acct)
-		})
+	if p, err := h.l.parentOf(context.Background(), h.c.SID); err != nil || p != h.b.SID {
+		t.Fatalf("parent of c = %q, %v", p, err)
 	}
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-
-	return srv
-}
-
-// do sends a request and decodes a JSON answer into out (when not nil).
-func do(t *testing.T, method, u, ctype, body string, want int, out any) {
-	t.Helper()
-	req, err := http.NewRequest(method, u, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ctype != "" {
-		req.Header.Set("Content-Type", ctype)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != want {
-		t.Fatalf("%s %s = %d %s, want %d", method, u, resp.StatusCode, raw, want)
-	}
-	if out != nil {
-		if err := json.Unmarshal(raw, out); err != nil {
-			t.Fatalf("%s %s: %v in %s", method, u, err, raw)
-		}
-	}
-}
-
-type apiErr struct {
-	Code    int    `json:"code"`
-	Message string `json:"message"`
-	Status  int    `json:"status"`
 }
 
 func TestCallsAPI(t *testing.T) {
 	ctx := context.Background()
 	clock := &fakeClock{now: t0}
-	l, _ := openTestLedger(t, Config{Now: clock.Now})
-	legPlan(t, l, acctA)
-	a := &tenancy.Account{SID: acctA, Created: t0}
-	b := &tenancy.Account{SID: acctB, Created: t0}
-	srv := serveRoutes(t, l, a, b)
-
+	h := newHarness(t, Config{Now: clock.Now})
+	legPlan(t, h.l, h.a.SID)
 	for i := range 5 {
 		at := t0.Add(time.Duration(i) * time.Hour)
 		sid := legSID(i)
-		err := l.OpenLeg(ctx, LegStart{SID: sid, AccountSID: acctA, Direction: DirOutboundDial,
-			From: "+14155550100", To: "+442071234567", Created: at, MediaMode: "relayed"})
+		err := h.l.OpenLeg(ctx, LegStart{SID: sid, AccountSID: h.a.SID,
+			Direction: DirOutboundDial, From: "+14155550100", To: "+442071234567",
+			Created: at, MediaMode: "relayed"})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if i < 4 {
-			if err := l.LegAnswered(ctx, sid, at); err != nil {
+			if err := h.l.LegAnswered(ctx, sid, at); err != nil {
 				t.Fatal(err)
 			}
-			if err := l.CloseLeg(ctx, LegEnd{SID: sid, Ended: at.Add(30 * time.Second),
+			if err := h.l.CloseLeg(ctx, LegEnd{SID: sid, Ended: at.Add(30 * time.Second),
 				Status: StatusCompleted, Cause: CauseCalleeHangup, SIPCode: 200}); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
-	base := srv.URL + "/2010-04-01/Accounts/" + acctA
+	base := "/2010-04-01/Accounts/" + h.a.SID
 
 	var one callResource
-	do(t, "GET", base+"/Calls/"+legSID(0)+".json", "", "", 200, &one)
+	h.do(t, h.as(h.a), "GET", base+"/Calls/"+legSID(0)+".json", "", "", 200, &one)
 	if one.Status != "completed" || one.Duration == nil || *one.Duration != "30" ||
 		one.Price == nil || *one.Price != "-0.0125" || one.PriceUnit != "USD" ||
 		one.Direction != "outbound-dial" || one.StartTime == nil ||
 		*one.StartTime != "Tue, 03 Nov 2026 10:00:00 +0000" ||
-		one.URI != "/2010-04-01/Accounts/"+acctA+"/Calls/"+legSID(0)+".json" {
+		one.URI != base+"/Calls/"+legSID(0)+".json" {
 		t.Fatalf("call = %+v", one)
 	}
-	do(t, "GET", srv.URL+"/2010-04-01/Accounts/"+acctB+"/Calls/"+legSID(0)+".json", "", "",
-		404, nil)
+	h.do(t, operator, "GET", base+"/Calls/"+legSID(0)+".json", "", "", 200, nil)
+	h.do(t, h.as(h.d), "GET", base+"/Calls/"+legSID(0)+".json", "", "", 404, nil)
+	h.do(t, h.as(h.b), "GET", base+"/Calls.json", "", "", 404, nil)
+	h.do(t, creds{h.a.SID, "wrong"}, "GET", base+"/Calls.json", "", "", 401, nil)
+	h.do(t, h.as(h.a), "GET", "/2010-04-01/Accounts/"+h.b.SID+"/Calls/"+legSID(0)+".json",
+		"", "", 404, nil)
 
 	cases := []struct {
 		query string
@@ -140,7 +92,7 @@ func TestCallsAPI(t *testing.T) {
 				Calls       []callResource `json:"calls"`
 				NextPageURI *string        `json:"next_page_uri"`
 			}
-			do(t, "GET", base+"/Calls.json?"+c.query, "", "", 200, &page)
+			h.do(t, h.as(h.a), "GET", base+"/Calls.json?"+c.query, "", "", 200, &page)
 			if len(page.Calls) != c.want || (page.NextPageURI != nil) != c.more {
 				t.Fatalf("got %d calls (next %v), want %d (more %v)", len(page.Calls),
 					page.NextPageURI, c.want, c.more)
@@ -152,7 +104,7 @@ func TestCallsAPI(t *testing.T) {
 		"PageSize": "PageSize=0"} {
 		t.Run("bad "+param, func(t *testing.T) {
 			var e apiErr
-			do(t, "GET", base+"/Calls.json?"+query, "", "", 400, &e)
+			h.do(t, h.as(h.a), "GET", base+"/Calls.json?"+query, "", "", 400, &e)
 			if e.Code != tenancy.CodeInvalidParameter || !strings.HasPrefix(e.Message, param) {
 				t.Fatalf("error = %+v, want one naming %s", e, param)
 			}
@@ -162,22 +114,23 @@ func TestCallsAPI(t *testing.T) {
 
 func TestCallsCSVExport(t *testing.T) {
 	ctx := context.Background()
-	l, _ := openTestLedger(t, Config{})
-	srv := serveRoutes(t, l, &tenancy.Account{SID: acctA})
+	h := newHarness(t, Config{})
 	for i := range 3 {
-		err := l.OpenLeg(ctx, LegStart{SID: legSID(i), AccountSID: acctA,
+		err := h.l.OpenLeg(ctx, LegStart{SID: legSID(i), AccountSID: h.a.SID,
 			Direction: DirInbound, From: "alice, \"the\" caller", Created: t0})
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
-	err := l.CloseLeg(ctx, LegEnd{SID: legSID(1), Ended: t0.Add(time.Second),
+	err := h.l.CloseLeg(ctx, LegEnd{SID: legSID(1), Ended: t0.Add(time.Second),
 		Status: StatusNoAnswer, SIPCode: 480})
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := http.Get(srv.URL + "/2010-04-01/Accounts/" + acctA + "/Calls.csv?Status=" +
-		url.QueryEscape("no-answer"))
+	req, _ := http.NewRequest("GET", h.srv.URL+"/2010-04-01/Accounts/"+h.a.SID+
+		"/Calls.csv?Status=no-answer", nil)
+	req.SetBasicAuth(h.a.SID, h.a.AuthToken)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,5 +145,37 @@ func TestCallsCSVExport(t *testing.T) {
 	}
 	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/csv") {
 		t.Fatalf("Content-Type %q", ct)
+	}
+}
+
+func TestJSONExport(t *testing.T) {
+	ctx := context.Background()
+	l, _ := openTestLedger(t, Config{})
+	var buf strings.Builder
+	if err := l.ExportCDRs(ctx, &buf, CDRFilter{}, FormatJSON); err != nil {
+		t.Fatal(err)
+	}
+	var empty []callResource
+	if err := json.Unmarshal([]byte(buf.String()), &empty); err != nil || len(empty) != 0 {
+		t.Fatalf("empty export %q: %v", buf.String(), err)
+	}
+	for i := range 3 {
+		err := l.OpenLeg(ctx, LegStart{SID: legSID(i), AccountSID: acctA,
+			Direction: DirInbound, Created: t0.Add(time.Duration(i) * time.Second)})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	buf.Reset()
+	if err := l.ExportCDRs(ctx, &buf, CDRFilter{}, FormatJSON); err != nil {
+		t.Fatal(err)
+	}
+	var got []callResource
+	if err := json.Unmarshal([]byte(buf.String()), &got); err != nil || len(got) != 3 ||
+		got[0].SID != legSID(2) || got[0].Price != nil {
+		t.Fatalf("export %q: %v", buf.String(), err)
+	}
+	if err := l.ExportCDRs(ctx, &buf, CDRFilter{}, "xml"); err == nil {
+		t.Fatal("xml export accepted")
 	}
 }

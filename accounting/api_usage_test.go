@@ -5,8 +5,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/patchbay/patchbay/tenancy"
 )
 
 type usagePage struct {
@@ -16,8 +14,8 @@ type usagePage struct {
 func TestUsageAPI(t *testing.T) {
 	ctx := context.Background()
 	clock := &fakeClock{now: t0.AddDate(0, 0, -1)}
-	tree := newTestTree(acctB, acctA)
-	l, _ := openTestLedger(t, Config{Accounts: tree, Now: clock.Now})
+	h := newHarness(t, Config{Now: clock.Now})
+	l, acctA, acctB := h.l, h.a.SID, h.b.SID
 	meteredPlan(t, l, acctA, 0)
 	if err := l.Meter(ctx, acctA, CatAPIRequests, 10, 10); err != nil { // yesterday
 		t.Fatal(err)
@@ -27,9 +25,7 @@ func TestUsageAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	callAt(t, l, 1, acctA, t0, 90*time.Second)
-	srv := serveRoutes(t, l, &tenancy.Account{SID: acctA, Created: t0.AddDate(0, -2, 0)},
-		&tenancy.Account{SID: acctB, ParentSID: acctA, Created: t0})
-	base := srv.URL + "/2010-04-01/Accounts/" + acctA + "/Usage/Records"
+	base := "/2010-04-01/Accounts/" + acctA + "/Usage/Records"
 
 	cases := []struct {
 		path, query string
@@ -38,23 +34,26 @@ func TestUsageAPI(t *testing.T) {
 		price       string
 		start, end  string
 	}{
-		{".json", "Category=api-requests", 1, "15", "0.0015", "2026-09-03", "2026-11-03"},
-		{".json", "Category=api-requests&IncludeSubaccounts=false", 1, "10", "0.001",
+		{".json", "Category=api-requests&StartDate=2026-09-03", 1, "15", "0.0015",
 			"2026-09-03", "2026-11-03"},
+		{".json", "Category=api-requests&StartDate=2026-09-03&IncludeSubaccounts=false", 1,
+			"10", "0.001", "2026-09-03", "2026-11-03"},
+		{".json", "Category=api-requests", 1, "5", "0.0005", "2026-11-03", "2026-11-03"},
 		{"/Today.json", "Category=api-requests", 1, "5", "0.0005", "2026-11-03", "2026-11-03"},
 		{"/Yesterday.json", "Category=api-requests", 1, "10", "0.001", "2026-11-02",
 			"2026-11-02"},
 		{"/ThisMonth.json", "Category=calls", 1, "1", "0.015", "2026-11-01", "2026-11-03"},
 		{"/LastMonth.json", "Category=calls", 1, "0", "0.00", "2026-10-01", "2026-10-31"},
-		{"/Daily.json", "Category=api-requests", 2, "10", "0.001", "2026-11-02", "2026-11-02"},
-		{"/Monthly.json", "Category=totalprice", 1, "0", "0.0165", "2026-11-01", "2026-11-03"},
+		{"/Daily.json", "Category=api-requests&StartDate=-30days", 2, "10", "0.001",
+			"2026-11-02", "2026-11-02"},
+		{"/Monthly.json", "Category=totalprice&StartDate=2026-11-01", 1, "0", "0.0165", "2026-11-01", "2026-11-03"},
 		{"/Daily.json", "Category=api-requests&StartDate=-0days", 1, "5", "0.0005",
 			"2026-11-03", "2026-11-03"},
 	}
 	for _, c := range cases {
 		t.Run(c.path+"?"+c.query, func(t *testing.T) {
 			var page usagePage
-			do(t, "GET", base+c.path+"?"+c.query, "", "", 200, &page)
+			h.do(t, h.as(h.a), "GET", base+c.path+"?"+c.query, "", "", 200, &page)
 			if len(page.Records) != c.n {
 				t.Fatalf("records = %+v, want %d", page.Records, c.n)
 			}
@@ -69,7 +68,7 @@ func TestUsageAPI(t *testing.T) {
 		})
 	}
 	var all usagePage
-	do(t, "GET", base+".json?PageSize=5", "", "", 200, &all)
+	h.do(t, h.as(h.a), "GET", base+".json?PageSize=5", "", "", 200, &all)
 	if len(all.Records) != 5 {
 		t.Fatalf("paging: %d records", len(all.Records))
 	}
@@ -77,26 +76,26 @@ func TestUsageAPI(t *testing.T) {
 		"StartDate=2026-02-30": "StartDate", "IncludeSubaccounts=maybe": "IncludeSubaccounts",
 		"StartDate=2026-11-03&EndDate=2026-11-01": "EndDate"} {
 		var e apiErr
-		do(t, "GET", base+".json?"+query, "", "", 400, &e)
+		h.do(t, h.as(h.a), "GET", base+".json?"+query, "", "", 400, &e)
 		if !strings.HasPrefix(e.Message, param) {
 			t.Errorf("%s: error %+v, want one naming %s", query, e, param)
 		}
 	}
-	do(t, "GET", base+"/Hourly.json", "", "", 404, nil)
+	h.do(t, h.as(h.a), "GET", base+"/Hourly.json", "", "", 404, nil)
+	h.do(t, h.as(h.b), "GET", base+".json", "", "", 404, nil)
 }
 
 func TestStatementAPI(t *testing.T) {
 	clock := &fakeClock{now: t0}
-	tree := newTestTree(acctB, acctA)
-	l, _ := openTestLedger(t, Config{Accounts: tree, Now: clock.Now})
-	meteredPlan(t, l, acctA, 5*MicroPerUnit)
-	callAt(t, l, 1, acctA, t0, 60*time.Second) // 0.01
-	callAt(t, l, 2, acctB, t0, 66*time.Second) // 0.011
-	srv := serveRoutes(t, l, &tenancy.Account{SID: acctA}, &tenancy.Account{SID: acctB})
-	base := srv.URL + "/v1/Accounts/" + acctA + "/Statements.json"
+	h := newHarness(t, Config{Now: clock.Now})
+	l := h.l
+	meteredPlan(t, l, h.a.SID, 5*MicroPerUnit)
+	callAt(t, l, 1, h.a.SID, t0, 60*time.Second) // 0.01
+	callAt(t, l, 2, h.b.SID, t0, 66*time.Second) // 0.011
+	base := "/v1/Accounts/" + h.a.SID + "/Statements.json"
 
 	var st statementView
-	do(t, "GET", base+"?Period=2026-11", "", "", 200, &st)
+	h.do(t, h.as(h.a), "GET", base+"?Period=2026-11", "", "", 200, &st)
 	if st.StartDate != "2026-11-01" || st.EndDate != "2026-11-30" || len(st.Totals) != 1 ||
 		st.Totals[0].Price != "5.021" || len(st.CDRTotals) != 1 ||
 		st.CDRTotals[0].Price != "0.021" || len(st.Accounts) != 2 {
@@ -113,12 +112,12 @@ func TestStatementAPI(t *testing.T) {
 	if FormatMicro(sum) != st.Totals[0].Price {
 		t.Fatalf("lines sum to %s, total %s", FormatMicro(sum), st.Totals[0].Price)
 	}
-	do(t, "GET", base, "", "", 200, &st)
+	h.do(t, operator, "GET", base, "", "", 200, &st)
 	if st.StartDate != "2026-11-01" || st.EndDate != "2026-11-03" {
 		t.Fatalf("default period %s..%s", st.StartDate, st.EndDate)
 	}
 	var e apiErr
-	do(t, "GET", base+"?Period=November", "", "", 400, &e)
+	h.do(t, h.as(h.a), "GET", base+"?Period=November", "", "", 400, &e)
 	if !strings.HasPrefix(e.Message, "Period") {
 		t.Fatalf("error %+v", e)
 	}

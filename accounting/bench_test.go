@@ -58,7 +58,7 @@ func benchLeg(b *testing.B, ctx context.Context, l *Ledger, i int) {
 func legPlanB(b *testing.B, l *Ledger) {
 	b.Helper()
 	p, err := l.CreatePricePlan(context.Background(), PricePlan{AccountSID: acctA,
-		PriceUnit: "USD", Rates: []Rate{
+		PriceUnit: "USD", OperatorOwned: true, Rates: []Rate{
 			{Category: CatCallsOutboundDial, PerMinute: 12_000, Initial: 60, Increment: 60},
 			{Category: CatCallsOutboundDial, Prefix: "+44", PerMinute: 20_000, Initial: 6,
 				Increment: 6},

@@ -12,7 +12,7 @@ import (
 func legPlan(t *testing.T, l *Ledger, owner string) *PricePlan {
 	t.Helper()
 	p, err := l.CreatePricePlan(context.Background(), PricePlan{
-		AccountSID: owner, PriceUnit: "USD",
+		AccountSID: owner, PriceUnit: "USD", OperatorOwned: true,
 		Rates: []Rate{
 			{Category: CatCallsOutboundDial, PerMinute: 12_000, Initial: 60, Increment: 60},
 			{Category: CatCallsInbound, PerMinute: 6_000, Initial: 6, Increment: 6,

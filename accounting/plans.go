@@ -117,9 +117,9 @@ func (l *Ledger) CreatePricePlan(ctx context.Context, p PricePlan) (*PricePlan, 
 		return nil, fmt.Errorf("accounting: encode plan: %w", err)
 	}
 	_, err = l.db.ExecContext(ctx, `INSERT INTO accounting_price_plans (sid, account_sid,
-		friendly_name, price_unit, monthly_fee, body, created, updated)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, p.SID, p.AccountSID, p.FriendlyName, p.PriceUnit,
-		p.MonthlyFee, string(body), ms(p.Created), ms(p.Updated))
+		friendly_name, price_unit, monthly_fee, body, created, updated, operator)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, p.SID, p.AccountSID, p.FriendlyName, p.PriceUnit,
+		p.MonthlyFee, string(body), ms(p.Created), ms(p.Updated), p.OperatorOwned)
 	if err != nil {
 		return nil, fmt.Errorf("accounting: create plan: %w", err)
 	}
@@ -138,7 +138,7 @@ func (l *Ledger) UpdatePricePlan(ctx context.Context, p PricePlan) (*PricePlan, 
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	p.AccountSID, p.Created = old.AccountSID, old.Created
+	p.AccountSID, p.Created, p.OperatorOwned = old.AccountSID, old.Created, old.OperatorOwned
 	p.Updated = l.now().UTC().Truncate(1e6)
 	body, err := json.Marshal(planBody{p.Rates, p.UnitPrices, p.UsagePrices})
 	if err != nil {
@@ -199,7 +199,8 @@ func (l *Ledger) PricePlans(ctx context.Context, accountSID string) ([]PricePlan
 func (l *Ledger) queryPlans(ctx context.Context, tail string, args ...any) ([]PricePlan,
 	error) {
 	rows, err := l.db.QueryContext(ctx, `SELECT sid, account_sid, friendly_name, price_unit,
-		monthly_fee, body, created, updated FROM accounting_price_plans `+tail, args...)
+		monthly_fee, body, created, updated, operator FROM accounting_price_plans `+tail,
+		args...)
 	if err != nil {
 		return nil, fmt.Errorf("accounting: read plans: %w", err)
 	}
@@ -210,7 +211,7 @@ func (l *Ledger) queryPlans(ctx context.Context, tail string, args ...any) ([]Pr
 		var body string
 		var created, updated sql.NullInt64
 		err := rows.Scan(&p.SID, &p.AccountSID, &p.FriendlyName, &p.PriceUnit,
-			&p.MonthlyFee, &body, &created, &updated)
+			&p.MonthlyFee, &body, &created, &updated, &p.OperatorOwned)
 		if err != nil {
 			return nil, fmt.Errorf("accounting: read plans: %w", err)
 		}
@@ -231,8 +232,10 @@ func (l *Ledger) queryPlans(ctx context.Context, tail string, args ...any) ([]Pr
 
 // AssignPricePlan makes planSID the plan of accountSID and, through
 // inheritance, of its descendants without a plan of their own. The plan
-// must be owned by the account itself or one of its ancestors. An empty
-// planSID removes the account's own plan, so that it inherits again.
+// must be owned by a strict ancestor of the account, or be an operator plan
+// owned by the account itself; otherwise the error wraps ErrNotFound. An
+// empty planSID removes the account's own plan, so that it inherits again.
+// Who may assign is the API's concern (see Routes).
 func (l *Ledger) AssignPricePlan(ctx context.Context, accountSID, planSID string) error {
 	if planSID == "" {
 		_, err := l.db.ExecContext(ctx,
@@ -252,7 +255,7 @@ func (l *Ledger) AssignPricePlan(ctx context.Context, accountSID, planSID string
 	if err != nil {
 		return err
 	}
-	if !ok {
+	if !ok || (p.AccountSID == accountSID && !p.OperatorOwned) {
 		return fmt.Errorf("%w: price plan %s", ErrNotFound, planSID)
 	}
 	_, err = l.db.ExecContext(ctx, `INSERT INTO accounting_plan_assignments

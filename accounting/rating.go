@@ -16,7 +16,10 @@ type PricePlan struct {
 	FriendlyName string
 	PriceUnit    string // ISO 4217 code, e.g. "USD"
 	MonthlyFee   int64  // charged once per calendar month on statements
-	Rates        []Rate
+	// OperatorOwned marks a plan the operator made: only the operator may
+	// change or delete it, and it may be assigned to its owner itself.
+	OperatorOwned bool
+	Rates         []Rate
 	// UnitPrices prices each counted unit of a metered category (one
 	// recording, one webhook request, ...).
 	UnitPrices map[Category]int64

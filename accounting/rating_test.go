@@ -128,7 +128,7 @@ func TestPlanInheritance(t *testing.T) {
 				parent.SID)
 		}
 	}
-	own, err := l.CreatePricePlan(ctx, PricePlan{AccountSID: acctB, PriceUnit: "USD",
+	own, err := l.CreatePricePlan(ctx, PricePlan{AccountSID: acctA, PriceUnit: "USD",
 		Rates: []Rate{{Category: CatCallsInbound, PerMinute: 60_000}}})
 	if err != nil {
 		t.Fatal(err)
@@ -139,9 +139,16 @@ func TestPlanInheritance(t *testing.T) {
 	if p, from, _ := l.EffectivePricePlan(ctx, acctC); p.SID != own.SID || from != acctB {
 		t.Fatalf("C inherits %s from %s, want B's own plan", p.SID, from)
 	}
-	// A plan owned by B may not be given to A, its parent.
-	if err := l.AssignPricePlan(ctx, acctA, own.SID); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("assigning a child's plan upwards: %v, want ErrNotFound", err)
+	// A plan owned by B may not be given to A, its parent, nor to B itself
+	// (B could change it); an operator plan filed under B may.
+	bs, err := l.CreatePricePlan(ctx, PricePlan{AccountSID: acctB, PriceUnit: "USD"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, target := range []string{acctA, acctB} {
+		if err := l.AssignPricePlan(ctx, target, bs.SID); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("assigning B's own plan to %s: %v, want ErrNotFound", target, err)
+		}
 	}
 	// C's leg is rated with B's plan: 10 s at 0.06/min, 1/1.
 	sid := legSID(9)

@@ -13,7 +13,8 @@ func meteredPlan(t *testing.T, l *Ledger, owner string, fee int64) *PricePlan {
 	t.Helper()
 	ctx := context.Background()
 	p, err := l.CreatePricePlan(ctx, PricePlan{AccountSID: owner, PriceUnit: "USD",
-		MonthlyFee: fee,
+		OperatorOwned: true,
+		MonthlyFee:    fee,
 		Rates: []Rate{{Category: CatCallsOutboundAPI, PerMinute: 10_000, Initial: 60,
 			Increment: 6}},
 		UnitPrices: map[Category]int64{CatAPIRequests: 100, CatRecordings: 5_000},
