@@ -43,9 +43,20 @@ const (
 )
 
 // Default returns the built-in settings that `patchbay serve` runs on with
-// no file and no environment. PublicAddr is left empty: Parse derives it
-// from SIP.Listen. NodeID is the host name, or DefaultNodeID.
+// no file and no environment; they pass Validate. The addresses derived
+// from SIP.Listen (PublicAddr, Media.BindAddr, Media.PublicAddr) are filled
+// in, so changing SIP.Listen afterwards does not change them. NodeID is the
+// host name, or DefaultNodeID.
 func Default() *Config {
+	c := defaults()
+	c.derive()
+
+	return c
+}
+
+// defaults returns the built-in settings before derivation, the base that
+// Parse lays the file and the environment over.
+func defaults() *Config {
 	return &Config{
 		DataDir: DefaultDataDir,
 		Log:     Log{Level: defaultLogLevel, Format: defaultLogFormat},

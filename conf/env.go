@@ -18,7 +18,7 @@ func EnvName(key string) string {
 // Keys lists the dotted key of every setting, in the order of Config.
 func Keys() []string {
 	var keys []string
-	walkLeaves(reflect.ValueOf(Default()).Elem(), "", func(key string, _ reflect.Value) {
+	walkLeaves(reflect.ValueOf(defaults()).Elem(), "", func(key string, _ reflect.Value) {
 		keys = append(keys, key)
 	})
 

@@ -34,7 +34,7 @@ func Load(file string, env Env) (*Config, error) {
 
 // Parse is Load with the file's contents given; empty data means no file.
 func Parse(data []byte, env Env) (*Config, error) {
-	cfg := Default()
+	cfg := defaults()
 	origin := map[string]origin{}
 
 	errs := decodeYAML(data, cfg, origin)

@@ -31,9 +31,10 @@ func TestParse(t *testing.T) {
 			name: "defaults",
 			check: func(t *testing.T, c *Config) {
 				want := Default()
-				want.PublicAddr = "127.0.0.1"
-				want.Media.BindAddr = netip.MustParseAddr("0.0.0.0")
-				want.Media.PublicAddr = netip.MustParseAddr("127.0.0.1")
+				eq(t, want.Validate(), nil)
+				eq(t, want.PublicAddr, "127.0.0.1")
+				eq(t, want.Media.BindAddr, netip.MustParseAddr("0.0.0.0"))
+				eq(t, want.Media.PublicAddr, netip.MustParseAddr("127.0.0.1"))
 				if !reflect.DeepEqual(c, want) {
 					t.Errorf("got %+v, want %+v", c, want)
 				}
