@@ -159,28 +159,36 @@ func (l *legConn) readLoop(conn *net.UDPConn, isRTCPSocket bool) {
 	}
 }
 
-// admit applies latching: the first packet from any source after an
-// offer/answer latches it (and media is sent back there); afterwards
-// packets from any other source are dropped and counted.
-func (l *legConn) admit(from netip.AddrPort, src, dst *atomic.Pointer[netip.AddrPort]) bool {
-	if p := src.Load(); p != nil {
-		if *p == from {
-			return true
-		}
-		l.cnt.dropSource.Add(1)
-
-		return false
+// admit applies latching before a packet is processed: once a source
+// is latched, packets from any other source are dropped and counted.
+// It reports whether the packet may go on and whether it would latch.
+func (l *legConn) admit(from netip.AddrPort, src *atomic.Pointer[netip.AddrPort]) (ok,
+	latch bool) {
+	p := src.Load()
+	if p == nil {
+		return true, true
 	}
+	if *p == from {
+		return true, false
+	}
+	l.cnt.dropSource.Add(1)
+
+	return false, false
+}
+
+// latch binds the leg to from after the first packet that passed
+// (authenticated, for SRTP) since the last offer/answer; media is sent
+// back there from now on (symmetric RTP).
+func latch(from netip.AddrPort, src, dst *atomic.Pointer[netip.AddrPort]) {
 	latched := from
 	src.Store(&latched)
 	dst.Store(&latched)
-
-	return true
 }
 
 func (l *legConn) handleRTP(pkt []byte, from netip.AddrPort, plain, out []byte,
 	rs *recvState, ds *dtmfState) {
-	if !l.admit(from, &l.src, &l.dst) {
+	ok, first := l.admit(from, &l.src)
+	if !ok {
 		return
 	}
 	size := len(pkt)
@@ -198,6 +206,9 @@ func (l *legConn) handleRTP(pkt []byte, from netip.AddrPort, plain, out []byte,
 		l.cnt.dropOther.Add(1)
 
 		return
+	}
+	if first {
+		latch(from, &l.src, &l.dst)
 	}
 	now := l.sess.e.nanotime()
 	l.cnt.pktsIn.Add(1)
@@ -255,7 +266,8 @@ func (l *legConn) sendRTP(pkt, out []byte) {
 
 func (l *legConn) handleRTCP(pkt []byte, from netip.AddrPort,
 	src, dst *atomic.Pointer[netip.AddrPort], plain, out []byte) {
-	if !l.admit(from, src, dst) {
+	ok, first := l.admit(from, src)
+	if !ok {
 		return
 	}
 	if sec := l.sec.Load(); sec != nil {
@@ -272,6 +284,9 @@ func (l *legConn) handleRTCP(pkt []byte, from netip.AddrPort,
 		l.cnt.dropOther.Add(1)
 
 		return
+	}
+	if first {
+		latch(from, src, dst)
 	}
 	now := l.sess.e.nanotime()
 	l.cnt.rtcpIn.Add(1)
