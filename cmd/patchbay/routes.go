@@ -5,16 +5,15 @@ import (
 	"encoding/json"
 	"net/http"
 	"time"
-
-	"github.com/patchbay/patchbay/tenancy"
 )
 
 // readyTimeout bounds all readiness checks of one /readyz request.
 const readyTimeout = 2 * time.Second
 
 // routes builds the API listener's handler: health, readiness and metrics
-// for the operator's monitoring, and the account-management REST API under
-// everything else. Components add their handlers here.
+// for the operator's monitoring, and the REST API under everything else.
+// Components add their own top-level handlers here; resources under an
+// account are mounted on s.api with HandleAccount when the component opens.
 func (s *server) routes() http.Handler {
 	m := newHTTPMetrics(s.registry)
 	mux := http.NewServeMux()
@@ -22,13 +21,7 @@ func (s *server) routes() http.Handler {
 	mux.Handle("GET /readyz", m.instrument("readyz", http.HandlerFunc(s.readyz)))
 	mux.Handle("GET /metrics", m.instrument("metrics", metricsHandler(s.registry)))
 
-	api := tenancy.NewAPI(s.store, tenancy.APIOptions{
-		Logger:       s.log,
-		AdminToken:   s.adminToken,
-		MaxBodyBytes: s.cfg.API.MaxBodyBytes,
-		RateLimit:    float64(s.cfg.API.RequestsPerSecond),
-	})
-	mux.Handle("/", m.instrument("api", api))
+	mux.Handle("/", m.instrument("api", s.api))
 
 	return mux
 }

@@ -41,6 +41,7 @@ type server struct {
 	db         *sql.DB
 	store      *tenancy.Store
 	adminToken string
+	api        *tenancy.API // REST API; components mount account resources on it
 	apiLn      net.Listener
 	http       *http.Server
 
@@ -103,6 +104,12 @@ func (s *server) open(ctx context.Context, announce io.Writer) error {
 		return err
 	}
 	s.adminToken = token
+	s.api = tenancy.NewAPI(s.store, tenancy.APIOptions{
+		Logger:       s.log,
+		AdminToken:   token,
+		MaxBodyBytes: s.cfg.API.MaxBodyBytes,
+		RateLimit:    float64(s.cfg.API.RequestsPerSecond),
+	})
 	s.http = &http.Server{
 		Handler:           s.routes(),
 		ReadHeaderTimeout: readHeaderTimeout,
