@@ -45,7 +45,12 @@ func scanCDR(rows *sql.Rows) (CDR, error) {
 // eachCDR streams the CDRs selected by tail (a WHERE ... clause) to fn.
 func (l *Ledger) eachCDR(ctx context.Context, fn func(*CDR) error, tail string,
 	args ...any) error {
-	rows, err := l.db.QueryContext(ctx, "SELECT "+cdrColumns+" FROM accounting_cdrs "+tail,
+	return eachCDR(ctx, l.db, fn, tail, args...)
+}
+
+func eachCDR(ctx context.Context, db *sql.DB, fn func(*CDR) error, tail string,
+	args ...any) error {
+	rows, err := db.QueryContext(ctx, "SELECT "+cdrColumns+" FROM accounting_cdrs "+tail,
 		args...)
 	if err != nil {
 		return fmt.Errorf("accounting: read cdrs: %w", err)
@@ -177,7 +182,14 @@ func (l *Ledger) ListCDRs(ctx context.Context, f CDRFilter) ([]CDR, bool, error)
 // EachCDR streams the CDRs the filter selects, newest first, to fn without
 // holding them all in memory; fn's error stops the walk and is returned.
 func (l *Ledger) EachCDR(ctx context.Context, f CDRFilter, fn func(*CDR) error) error {
+	return EachCDR(ctx, l.db, f, fn)
+}
+
+// EachCDR is Ledger.EachCDR over a database the caller opened, for tools
+// such as "patchbay cdrs export" that must read CDRs while a server runs:
+// it neither migrates nor recovers anything.
+func EachCDR(ctx context.Context, db *sql.DB, f CDRFilter, fn func(*CDR) error) error {
 	tail, args := f.where()
 
-	return l.eachCDR(ctx, fn, tail, args...)
+	return eachCDR(ctx, db, fn, tail, args...)
 }

@@ -3,6 +3,7 @@ package accounting
 import (
 	"bufio"
 	"context"
+	"database/sql"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -41,22 +42,34 @@ var csvColumns = []string{"sid", "parent_call_sid", "account_sid", "direction", 
 // leaves w with a partial export.
 func (l *Ledger) ExportCDRs(ctx context.Context, w io.Writer, f CDRFilter,
 	format ExportFormat) error {
+	return ExportCDRs(ctx, l.db, w, f, format)
+}
+
+// ExportCDRs is Ledger.ExportCDRs over a database the caller opened (with
+// tenancy.OpenDB), for "patchbay cdrs export": it only reads, so it is safe
+// while a server runs on the same file.
+func ExportCDRs(ctx context.Context, db *sql.DB, w io.Writer, f CDRFilter,
+	format ExportFormat) error {
+	x := exporter{db: db}
 	switch format {
 	case FormatCSV:
-		return l.exportCSV(ctx, w, f)
+		return x.exportCSV(ctx, w, f)
 	case FormatJSON:
-		return l.exportJSON(ctx, w, f)
+		return x.exportJSON(ctx, w, f)
 	}
 
 	return fmt.Errorf("%w: export format %q, want csv or json", ErrInvalid, format)
 }
 
-func (l *Ledger) exportCSV(ctx context.Context, w io.Writer, f CDRFilter) error {
+// exporter reads CDRs from db for an export.
+type exporter struct{ db *sql.DB }
+
+func (l exporter) exportCSV(ctx context.Context, w io.Writer, f CDRFilter) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(csvColumns); err != nil {
 		return fmt.Errorf("accounting: export: %w", err)
 	}
-	err := l.EachCDR(ctx, f, func(c *CDR) error {
+	err := EachCDR(ctx, l.db, f, func(c *CDR) error {
 		return cw.Write(csvRecord(c))
 	})
 	cw.Flush()
@@ -101,11 +114,11 @@ func csvRecord(c *CDR) []string {
 		strconv.FormatBool(c.Recovered)}
 }
 
-func (l *Ledger) exportJSON(ctx context.Context, w io.Writer, f CDRFilter) error {
+func (l exporter) exportJSON(ctx context.Context, w io.Writer, f CDRFilter) error {
 	bw := bufio.NewWriter(w)
 	enc := json.NewEncoder(bw)
 	sep := "[\n"
-	err := l.EachCDR(ctx, f, func(c *CDR) error {
+	err := EachCDR(ctx, l.db, f, func(c *CDR) error {
 		if _, err := bw.WriteString(sep); err != nil {
 			return err
 		}

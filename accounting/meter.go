@@ -20,13 +20,40 @@ import (
 // metered again).
 func (l *Ledger) Meter(ctx context.Context, accountSID string, c Category,
 	count, usage int64) error {
+	o, err := l.meterOp(ctx, accountSID, c, count, usage)
+	if err != nil {
+		return err
+	}
+
+	return l.submit(ctx, o)
+}
+
+// MeterAsync is Meter without waiting for the commit, for hot paths that
+// must not wait on the disk (tenancy.APIOptions.OnRequest). It blocks only
+// while the writer's queue is full. The use is committed with the next
+// batch, normally within milliseconds; a crash in that window loses it, and
+// a failed commit is logged, not returned.
+func (l *Ledger) MeterAsync(accountSID string, c Category, count, usage int64) error {
+	ctx := context.Background()
+	o, err := l.meterOp(ctx, accountSID, c, count, usage)
+	if err != nil {
+		return err
+	}
+
+	return l.enqueue(ctx, o)
+}
+
+func (l *Ledger) meterOp(ctx context.Context, accountSID string, c Category,
+	count, usage int64) (*op, error) {
 	switch {
 	case accountSID == "":
-		return fmt.Errorf("%w: meter: account sid is empty", ErrInvalid)
+		return nil, fmt.Errorf("%w: meter: account sid is empty", ErrInvalid)
 	case !categories[c].metered:
-		return fmt.Errorf("%w: meter: category %q is not metered by services", ErrInvalid, c)
+		return nil, fmt.Errorf("%w: meter: category %q is not metered by services",
+			ErrInvalid, c)
 	case count < 0 || usage < 0 || (count == 0 && usage == 0):
-		return fmt.Errorf("%w: meter %s: count %d, usage %d", ErrInvalid, c, count, usage)
+		return nil, fmt.Errorf("%w: meter %s: count %d, usage %d", ErrInvalid, c, count,
+			usage)
 	}
 	plan := l.plans.effective(ctx, accountSID)
 	ch := plan.rateMeter(c, count, usage)
@@ -41,5 +68,5 @@ func (l *Ledger) Meter(ctx context.Context, accountSID string, c Category,
 		after: func() { l.spendAdded(accountSID, monthOf(now), ch.price) },
 	}
 
-	return l.submit(ctx, o)
+	return o, nil
 }

@@ -215,6 +215,17 @@ func (p *PricePlan) rateMeter(c Category, count, usage int64) charge {
 	return ch
 }
 
+// perMinute is the plan's per-minute rate of category c for dest, zero for
+// a nil plan or no rate.
+func (p *PricePlan) perMinute(c Category, dest string) int64 {
+	if p == nil {
+		return 0
+	}
+	r, _ := p.rate(c, dest)
+
+	return r.PerMinute
+}
+
 // unit is the plan's price unit, "USD" for no plan.
 func (p *PricePlan) unit() string {
 	if p == nil || p.PriceUnit == "" {

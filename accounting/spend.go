@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"sync"
+	"time"
 )
 
 // spendBook keeps this month's spend per account in memory, so that
@@ -129,4 +130,41 @@ func (l *Ledger) spendAdded(account, month string, micro int64) {
 			l.cfg.OnSpendCap(account, after, capMicro)
 		}
 	}()
+}
+
+// TalkTimeLeft returns how long a leg like s may talk before its account's
+// spend this month reaches the cap, at the per-minute rates of its call
+// category and media mode, so that call control can end it at the cap
+// (CauseLimit). ok is false when no cap or no positive rate limits the
+// leg. The bound ignores billing increments, minimums, SRTP surcharges and
+// the account's other running legs: call control should also end running
+// legs when Config.OnSpendCap reports the cap crossed.
+func (l *Ledger) TalkTimeLeft(ctx context.Context, s LegStart) (left time.Duration, ok bool,
+	err error) {
+	if l.cfg.SpendCap == nil {
+		return 0, false, nil
+	}
+	capMicro, err := l.cfg.SpendCap(ctx, s.AccountSID)
+	if err != nil {
+		return 0, false, fmt.Errorf("accounting: spend cap of %s: %w", s.AccountSID, err)
+	}
+	if capMicro <= 0 {
+		return 0, false, nil
+	}
+	plan := l.plans.effective(ctx, s.AccountSID)
+	perMinute := plan.perMinute(callCategory(s.Direction), s.To)
+	media := CatMinutesRelayed
+	if s.MediaMode == "peer_to_peer" {
+		media = CatMinutesP2P
+	}
+	perMinute += plan.perMinute(media, s.To)
+	if perMinute <= 0 {
+		return 0, false, nil
+	}
+	remaining := capMicro - l.SpendThisMonth(s.AccountSID)
+	if remaining <= 0 {
+		return 0, true, nil
+	}
+
+	return time.Duration(remaining*60/perMinute) * time.Second, true, nil
 }

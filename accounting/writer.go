@@ -14,11 +14,28 @@ type op struct {
 	done  chan error
 }
 
+// report tells the waiter, if any, how o ended.
+func (o *op) report(err error) {
+	if o.done != nil {
+		o.done <- err
+	}
+}
+
 // submit hands o to the writer and waits until it is durable. Once the
 // writer has it, the write completes even if ctx ends, so that a caller
 // never mistakes a committed write for a lost one.
 func (l *Ledger) submit(ctx context.Context, o *op) error {
 	o.done = make(chan error, 1)
+	if err := l.enqueue(ctx, o); err != nil {
+		return err
+	}
+
+	return <-o.done
+}
+
+// enqueue hands o to the writer without waiting for its commit. An op with
+// no done channel has its error logged by the writer.
+func (l *Ledger) enqueue(ctx context.Context, o *op) error {
 	l.sendMu.RLock()
 	if l.closed.Load() {
 		l.sendMu.RUnlock()
@@ -34,7 +51,7 @@ func (l *Ledger) submit(ctx context.Context, o *op) error {
 	}
 	l.sendMu.RUnlock()
 
-	return <-o.done
+	return nil
 }
 
 // writeLoop is the single writer: it takes whatever writes are waiting (up
@@ -70,7 +87,7 @@ func (l *Ledger) commit(batch []*op, errs []error) []error {
 	if err != nil {
 		l.log.Error("accounting batch begin failed", "error", err, "writes", len(batch))
 		for _, o := range batch {
-			o.done <- fmt.Errorf("accounting: begin: %w", err)
+			o.report(fmt.Errorf("accounting: begin: %w", err))
 		}
 
 		return errs
@@ -88,7 +105,7 @@ func (l *Ledger) commit(batch []*op, errs []error) []error {
 	if err != nil {
 		l.log.Error("accounting batch commit failed", "error", err, "writes", len(batch))
 		for _, o := range batch {
-			o.done <- fmt.Errorf("accounting: commit: %w", err)
+			o.report(fmt.Errorf("accounting: commit: %w", err))
 		}
 
 		return errs
@@ -97,7 +114,10 @@ func (l *Ledger) commit(batch []*op, errs []error) []error {
 		if errs[i] == nil && o.after != nil {
 			o.after()
 		}
-		o.done <- errs[i]
+		if o.done == nil && errs[i] != nil {
+			l.log.Error("accounting write without waiter failed", "error", errs[i])
+		}
+		o.report(errs[i])
 	}
 
 	return errs

@@ -1,0 +1,134 @@
+package accounting
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestTalkTimeLeft(t *testing.T) {
+	ctx := context.Background()
+	clock := &fakeClock{now: t0}
+	caps := map[string]int64{acctA: 30_000}
+	l, _ := openTestLedger(t, Config{Now: clock.Now,
+		SpendCap: func(_ context.Context, sid string) (int64, error) { return caps[sid], nil }})
+	legPlan(t, l, acctA) // outbound-dial 0.012/min + relayed 0.001/min
+
+	leg := LegStart{AccountSID: acctA, Direction: DirOutboundDial, To: "+15551234567",
+		MediaMode: "relayed"}
+	left, ok, err := l.TalkTimeLeft(ctx, leg)
+	// 0.030 / 0.013 per minute = 138.46 s
+	if err != nil || !ok || left != 138*time.Second {
+		t.Fatalf("left = %s, %v, %v; want 138s", left, ok, err)
+	}
+	callAt2(t, l, 1, leg, 120*time.Second) // 0.024 + 0.002 = 0.026
+	left, ok, _ = l.TalkTimeLeft(ctx, leg)
+	if !ok || left != 18*time.Second { // 0.004 / 0.013 * 60 = 18.46
+		t.Fatalf("left = %s, want 18s", left)
+	}
+	callAt2(t, l, 2, leg, 60*time.Second)
+	if left, ok, _ = l.TalkTimeLeft(ctx, leg); !ok || left != 0 {
+		t.Fatalf("left past the cap = %s, %v", left, ok)
+	}
+	leg.AccountSID = acctB
+	if _, ok, _ = l.TalkTimeLeft(ctx, leg); ok {
+		t.Fatal("an account without a cap is limited")
+	}
+}
+
+func callAt2(t *testing.T, l *Ledger, i int, s LegStart, talk time.Duration) {
+	t.Helper()
+	ctx := context.Background()
+	s.SID, s.Created = legSID(i), t0
+	err := l.OpenLeg(ctx, s)
+	if err == nil {
+		err = l.LegAnswered(ctx, s.SID, t0)
+	}
+	if err == nil {
+		err = l.CloseLeg(ctx, LegEnd{SID: s.SID, Ended: t0.Add(talk), Status: StatusCompleted})
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestMeterAsyncIsCommittedByClose(t *testing.T) {
+	l, file := openTestLedger(t, Config{})
+	for range 100 {
+		if err := l.MeterAsync(acctA, CatAPIRequests, 1, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := l.MeterAsync(acctA, CatCallsInbound, 1, 1); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("MeterAsync of a call category: %v", err)
+	}
+	l.Close()
+	if err := l.MeterAsync(acctA, CatAPIRequests, 1, 1); !errors.Is(err, ErrClosed) {
+		t.Fatalf("MeterAsync after Close: %v", err)
+	}
+	l2 := openLedgerAt(t, file, Config{})
+	recs, err := l2.UsageRecords(context.Background(), UsageQuery{AccountSID: acctA,
+		Category: CatAPIRequests, Start: "2000-01-01", End: "2100-01-01"})
+	if err != nil || len(recs) != 1 || recs[0].Count != 100 {
+		t.Fatalf("records = %+v, %v; want 100 requests", recs, err)
+	}
+}
+
+// TestConcurrentWritesShareBatches runs many legs at once, with duplicate
+// opens and double closes mixed in, and checks that every failure stays
+// with its own caller and every leg is counted once.
+func TestConcurrentWritesShareBatches(t *testing.T) {
+	ctx := context.Background()
+	l, _ := openTestLedger(t, Config{MaxBatch: 16})
+	legPlan(t, l, acctA)
+	const legs = 200
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	dup, double := 0, 0
+	for i := range legs {
+		wg.Go(func() {
+			s := LegStart{SID: legSID(i), AccountSID: acctA, Direction: DirInbound,
+				TrunkSID: "TK1", Created: t0}
+			if err := l.OpenLeg(ctx, s); err != nil {
+				t.Error(err)
+
+				return
+			}
+			errOpen := l.OpenLeg(ctx, s)
+			_ = l.LegAnswered(ctx, s.SID, t0)
+			end := LegEnd{SID: s.SID, Ended: t0.Add(30 * time.Second), Status: StatusCompleted}
+			if err := l.CloseLeg(ctx, end); err != nil {
+				t.Error(err)
+			}
+			errClose := l.CloseLeg(ctx, end)
+			mu.Lock()
+			if errors.Is(errOpen, ErrDuplicateLeg) {
+				dup++
+			}
+			if errors.Is(errClose, ErrLegClosed) {
+				double++
+			}
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	if dup != legs || double != legs {
+		t.Fatalf("duplicate opens refused %d, double closes refused %d; want %d", dup, double,
+			legs)
+	}
+	recs, err := l.UsageRecords(ctx, UsageQuery{AccountSID: acctA, Category: CatCallsInbound,
+		Start: "2026-11-01", End: "2026-11-30", Trunk: "TK1"})
+	if err != nil || len(recs) != 1 || recs[0].Count != legs || recs[0].Price != legs*3_000 {
+		t.Fatalf("records = %+v, %v", recs, err)
+	}
+	none, _ := l.UsageRecords(ctx, UsageQuery{AccountSID: acctA, Category: CatCallsInbound,
+		Start: "2026-11-01", End: "2026-11-30", Trunk: "TK2"})
+	if len(none) != 1 || none[0].Count != 0 {
+		t.Fatalf("another trunk's records = %+v", none)
+	}
+	if got := l.SpendThisMonth(acctA); got != 0 {
+		t.Fatalf("spend this (real) month = %d; the legs are in November 2026", got)
+	}
+}
