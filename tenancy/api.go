@@ -117,7 +117,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (a *API) serve(w http.ResponseWriter, r *http.Request) {
 	if _, pattern := a.mux.Handler(r); pattern == "" {
-		WriteError(w, http.StatusNotFound, CodeNotFound, "the requested resource was not found")
+		a.unrouted(w, r)
 
 		return
 	}
@@ -145,6 +145,30 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, a.opts.MaxBodyBytes)
 	a.mux.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, c)))
+}
+
+// unrouted answers a request no route matches: 405 with an Allow header
+// when the path exists for other methods, else 404.
+func (a *API) unrouted(w http.ResponseWriter, r *http.Request) {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodDelete} {
+		if m == r.Method {
+			continue
+		}
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := a.mux.Handler(probe); pattern != "" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) == 0 {
+		WriteError(w, http.StatusNotFound, CodeNotFound, "the requested resource was not found")
+
+		return
+	}
+	w.Header().Set("Allow", strings.Join(allow, ", "))
+	WriteError(w, http.StatusMethodNotAllowed, CodeMethodNotAllowed,
+		"method "+r.Method+" not allowed; allowed: "+strings.Join(allow, ", "))
 }
 
 // authenticate checks HTTP Basic credentials in constant time: the

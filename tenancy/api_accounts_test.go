@@ -129,6 +129,14 @@ func TestAPIAuthentication(t *testing.T) {
 		h.t = t
 		h.must(http.StatusNotFound, a, "GET", "/2010-04-01/Nothing.json", nil)
 	})
+	t.Run("unsupported method", func(t *testing.T) {
+		h.t = t
+		body := h.must(http.StatusMethodNotAllowed, a, "PUT", apps, nil)
+		if body["code"] != float64(CodeMethodNotAllowed) {
+			t.Errorf("body %v", body)
+		}
+		h.must(http.StatusMethodNotAllowed, a, "DELETE", "/2010-04-01/Accounts/"+a.user+".json", nil)
+	})
 }
 
 func TestStoreAccountsErrors(t *testing.T) {

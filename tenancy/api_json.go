@@ -25,6 +25,7 @@ const (
 	CodeAuthentication   = 20003 // missing or wrong credentials
 	CodeForbidden        = 20403 // the caller may see the resource but not make this change
 	CodeNotFound         = 20404 // no such resource, or another tenant's
+	CodeMethodNotAllowed = 20004 // the path exists but not for this method
 	CodeTooManyRequests  = 20429 // the account's API request rate is exceeded
 	CodeInternal         = 20500 // an internal error; details are in the server log
 	CodeAccountInactive  = 20005 // the calling account is suspended or closed

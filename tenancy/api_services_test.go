@@ -1,0 +1,75 @@
+package tenancy
+
+import (
+	"net/http"
+	"testing"
+)
+
+func TestAPIServices(t *testing.T) {
+	h := newHarness(t, APIOptions{})
+	ts := newTenants(h)
+	svc := func(c creds, name string) string {
+		return "/v1/Accounts/" + c.user + "/Services/" + name + ".json"
+	}
+
+	list := h.must(http.StatusOK, ts.s1, "GET", "/v1/Accounts/"+ts.s1.user+"/Services.json", nil)
+	all := list["services"].([]any)
+	if len(all) != len(ServiceNames) {
+		t.Fatalf("%d services, want %d", len(all), len(ServiceNames))
+	}
+	for i, v := range all {
+		m := v.(map[string]any)
+		if m["name"] != string(ServiceNames[i]) || m["enabled"] != true || m["price_plan_sid"] != nil {
+			t.Errorf("default service %v", m)
+		}
+	}
+
+	out := h.must(http.StatusOK, ts.s1, "POST", svc(ts.s1, "media_relay"),
+		vals("Options.media_mode", "peer_to_peer", "Enabled", "false"))
+	opts := out["options"].(map[string]any)
+	if opts["media_mode"] != "peer_to_peer" || out["enabled"] != false {
+		t.Errorf("after update %v", out)
+	}
+	out = h.must(http.StatusOK, ts.s1, "POST", svc(ts.s1, "media_relay"),
+		vals("Options.media_mode", ""))
+	if len(out["options"].(map[string]any)) != 0 || out["enabled"] != false {
+		t.Errorf("empty option value must remove it and keep the rest: %v", out)
+	}
+
+	plan := "PP0123456789abcdef0123456789abcdef"
+	h.must(http.StatusForbidden, ts.s1, "POST", svc(ts.s1, "calls"), vals("PricePlanSid", plan))
+	out = h.must(http.StatusOK, ts.a, "POST", svc(ts.s1, "calls"), vals("PricePlanSid", plan))
+	if out["price_plan_sid"] != plan {
+		t.Errorf("price plan %v", out["price_plan_sid"])
+	}
+	h.must(http.StatusNotFound, ts.s1, "GET", svc(ts.s1, "teleport"), nil)
+	h.must(http.StatusNotFound, ts.s1, "POST", svc(ts.s1, "teleport"), vals("Enabled", "true"))
+	h.must(http.StatusNotFound, ts.s2, "GET", svc(ts.s1, "calls"), nil)
+}
+
+func TestAPILimits(t *testing.T) {
+	h := newHarness(t, APIOptions{})
+	ts := newTenants(h)
+	path := "/v1/Accounts/" + ts.s1.user + "/Limits.json"
+
+	got := h.must(http.StatusOK, ts.s1, "GET", path, nil)
+	if got["concurrent_calls"] != 0.0 || got["monthly_spend_cap"] != "0.00" {
+		t.Errorf("default limits %v", got)
+	}
+	h.must(http.StatusForbidden, ts.s1, "POST", path, vals("ConcurrentCalls", "100"))
+	got = h.must(http.StatusOK, ts.a, "POST", path, vals("ConcurrentCalls", "5",
+		"CallsPerSecond", "2", "Registrations", "50", "MonthlySpendCap", "25.5",
+		"AllowedPrefixes", "+1, +44,+1"))
+	if got["concurrent_calls"] != 5.0 || got["monthly_spend_cap"] != "25.50" ||
+		len(got["allowed_prefixes"].([]any)) != 2 {
+		t.Errorf("limits %v", got)
+	}
+	l, err := h.store.AccountLimits(t.Context(), ts.s1.user)
+	if err != nil || l.MonthlySpendCapMicro != 25_500_000 || l.CallsPerSecond != 2 {
+		t.Errorf("stored limits %+v, %v", l, err)
+	}
+	got = h.must(http.StatusOK, operator, "POST", path, vals("AllowedPrefixes", ""))
+	if len(got["allowed_prefixes"].([]any)) != 0 || got["concurrent_calls"] != 5.0 {
+		t.Errorf("clearing prefixes: %v", got)
+	}
+}
