@@ -91,6 +91,11 @@ func (s *server) open(ctx context.Context, announce io.Writer) error {
 	if err := prepareDataDir(s.cfg.DataDir); err != nil {
 		return err
 	}
+	unlock, err := lockDataDir(s.cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	s.onClose("data folder lock", unlock)
 	// Bind before anything has visible effects, such as printing a new
 	// admin token, so that a busy port fails the start cleanly.
 	if err := s.listen(); err != nil {
