@@ -88,14 +88,9 @@ func openServer(ctx context.Context, cfg *conf.Config, log *slog.Logger,
 }
 
 func (s *server) open(ctx context.Context, announce io.Writer) error {
-	if err := prepareDataDir(s.cfg.DataDir); err != nil {
+	if err := s.openDataDir(); err != nil {
 		return err
 	}
-	unlock, err := lockDataDir(s.cfg.DataDir)
-	if err != nil {
-		return err
-	}
-	s.onClose("data folder lock", unlock)
 	// Bind before anything has visible effects, such as printing a new
 	// admin token, so that a busy port fails the start cleanly.
 	if err := s.listen(); err != nil {
@@ -104,6 +99,27 @@ func (s *server) open(ctx context.Context, announce io.Writer) error {
 	if err := s.openStore(ctx); err != nil {
 		return err
 	}
+
+	return s.openAPI(announce)
+}
+
+// openDataDir creates and locks the data folder.
+func (s *server) openDataDir() error {
+	if err := prepareDataDir(s.cfg.DataDir); err != nil {
+		return err
+	}
+	unlock, err := lockDataDir(s.cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	s.onClose("data folder lock", unlock)
+
+	return nil
+}
+
+// openAPI settles the admin token and builds the REST API and the HTTP
+// server around it; Run starts serving.
+func (s *server) openAPI(announce io.Writer) error {
 	token, err := adminToken(s.cfg.DataDir, s.cfg.AdminToken, announce)
 	if err != nil {
 		return err
