@@ -166,16 +166,20 @@ func (e *Engine) monitor() {
 func (e *Engine) checkTimeouts() {
 	now := e.nanotime()
 	limit := int64(e.cfg.MediaTimeout)
-	var expired []*Session
+	var candidates []*Session
 	e.mu.Lock()
 	for s := range e.sessions {
-		if s.opts.Mode == ModeRelay && !s.onHold.Load() && s.hasStreams() &&
-			now-s.lastRTP.Load() > limit {
-			expired = append(expired, s)
+		if s.opts.Mode == ModeRelay && !s.onHold.Load() && now-s.lastRTP.Load() > limit {
+			candidates = append(candidates, s)
 		}
 	}
 	e.mu.Unlock()
-	for _, s := range expired {
+	// hasStreams takes the session lock, which end holds while it takes
+	// e.mu: never call it under e.mu.
+	for _, s := range candidates {
+		if !s.hasStreams() {
+			continue
+		}
 		s.log.Info("media timeout", "timeout", e.cfg.MediaTimeout.String())
 		e.wg.Add(1)
 		go func() {

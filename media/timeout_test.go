@@ -8,7 +8,7 @@ import (
 )
 
 func TestMediaTimeout(t *testing.T) {
-	const timeout = 150 * time.Millisecond
+	const timeout = 300 * time.Millisecond
 	tests := []struct {
 		name        string
 		hold        string // direction A re-offers with, "" for none
@@ -37,7 +37,7 @@ func TestMediaTimeout(t *testing.T) {
 			// Media flowing keeps the session up past the timeout.
 			for i := range 10 {
 				a.send(relayA, rtpPacket(0, uint16(i), 0, 1, []byte("x")))
-				time.Sleep(timeout / 5)
+				time.Sleep(timeout / 6)
 			}
 			if s.Err() != nil {
 				t.Fatalf("ended while media flowed: %v", s.Err())
@@ -63,7 +63,9 @@ func TestMediaTimeout(t *testing.T) {
 }
 
 func TestHoldResumeRelaysAgain(t *testing.T) {
-	e := testEngine(t, Config{MediaTimeout: 200 * time.Millisecond})
+	// The timeout itself under hold is TestMediaTimeout's job; here the
+	// hold state must follow the SDP and relaying must survive it.
+	e := testEngine(t, Config{})
 	s := testSession(t, e, SessionOptions{})
 	a, b := newPeer(t), newPeer(t)
 	relayA, relayB := relayCall(t, s, a, b)
@@ -100,12 +102,6 @@ func TestHoldResumeRelaysAgain(t *testing.T) {
 			}
 			if s.onHold.Load() != st.inHold {
 				t.Fatalf("onHold = %v", s.onHold.Load())
-			}
-			if st.inHold {
-				time.Sleep(400 * time.Millisecond)
-				if s.Err() != nil {
-					t.Fatalf("hold timed out: %v", s.Err())
-				}
 			}
 		})
 	}
