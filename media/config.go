@@ -34,7 +34,8 @@ type Config struct {
 	MediaTimeout time.Duration
 
 	// Quarantine is how long a released port pair stays out of the pool
-	// so late packets of one call never reach the next (default 2s).
+	// so late packets of one call never reach the next (default 2s;
+	// negative turns quarantine off, so conf's "0" maps to -1).
 	Quarantine time.Duration
 
 	// CryptoSuites lists the SDES suites offered, in preference order,
@@ -99,8 +100,6 @@ func (c Config) validate() error {
 	case firstEven(c.PortMin)+1 > c.PortMax:
 		return fmt.Errorf("%w: port range %d-%d holds no even/odd pair",
 			ErrBadConfig, c.PortMin, c.PortMax)
-	case c.Quarantine < 0:
-		return fmt.Errorf("%w: quarantine %s is negative", ErrBadConfig, c.Quarantine)
 	case c.PublicAddr.IsUnspecified():
 		return fmt.Errorf("%w: public_addr must not be unspecified", ErrBadConfig)
 	}
