@@ -3,6 +3,7 @@ package sip
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -201,16 +202,14 @@ func headerExpires(req *sipmsg.Request) (time.Duration, error) {
 // parseExpires reads a delta-seconds value (RFC 3261 25.1). Values above
 // 2^32-1 are clamped as the RFC allows.
 func parseExpires(v string) (time.Duration, error) {
+	const maxDelta = 1<<32 - 1
 	v = strings.TrimSpace(v)
-	if v == "" || len(v) > 10 {
-		if len(v) > 10 && strings.Trim(v, "0123456789") == "" {
-			return time.Duration(1<<32-1) * time.Second, nil
-		}
-		return 0, refuse(errBadRequest, errors.New("sip: bad expires value"))
+	if v == "" || strings.Trim(v, "0123456789") != "" {
+		return 0, refuse(errBadRequest, fmt.Errorf("sip: expires %q is not delta-seconds", v))
 	}
 	n, err := strconv.ParseUint(v, 10, 64)
-	if err != nil {
-		return 0, refuse(errBadRequest, err)
+	if err != nil || n > maxDelta {
+		n = maxDelta
 	}
 
 	return time.Duration(n) * time.Second, nil
