@@ -3,7 +3,6 @@ package conf
 import (
 	"log/slog"
 	"net/netip"
-	"net/url"
 	"slices"
 	"time"
 )
@@ -230,11 +229,7 @@ func (c *Config) Redacted() *Config {
 		r.SIP.NonceSecret = hiddenValue
 	}
 	if r.RedisURL != "" {
-		r.RedisURL = hiddenValue
-		if u, err := url.Parse(c.RedisURL); err == nil {
-			u.RawQuery = ""
-			r.RedisURL = u.Redacted()
-		}
+		r.RedisURL = shown("redis_url", c.RedisURL)
 	}
 
 	return &r

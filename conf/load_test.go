@@ -68,6 +68,15 @@ func TestParse(t *testing.T) {
 			},
 		},
 		{
+			name: "redis url with client options",
+			env: map[string]string{
+				"PATCHBAY_REDIS_URL": "redis://10.0.0.7:6379/3?dial_timeout=2s&pool_size=20",
+			},
+			check: func(t *testing.T, c *Config) {
+				eq(t, c.RedisURL, "redis://10.0.0.7:6379/3?dial_timeout=2s&pool_size=20")
+			},
+		},
+		{
 			name: "every required variable name",
 			env: map[string]string{
 				"PATCHBAY_DATA_DIR":          "/srv/pb",
@@ -276,6 +285,9 @@ func TestParseErrors(t *testing.T) {
 			ErrInvalid},
 		{"redis db", "redis_url: redis://h:6379/x\n", nil,
 			[]string{"path must be a database number"}, ErrInvalid},
+		{"redis unknown option", "redis_url: redis://h:6379/0?colour=blue\n", nil,
+			[]string{`redis_url: "redis://h:6379/0?...": unexpected option: colour`},
+			ErrInvalid},
 		{"redis no host", "redis_url: redis:///0\n", nil, []string{"must name a host"}, ErrInvalid},
 		{"webhook timeouts", "webhooks:\n  connect_timeout: 20s\n  timeout: 10s\n", nil,
 			[]string{"webhooks.timeout", "must not be below webhooks.connect_timeout"}, ErrInvalid},
@@ -413,7 +425,7 @@ func TestRedacted(t *testing.T) {
 	c, err := Parse(nil, envOf(map[string]string{
 		"PATCHBAY_ADMIN_TOKEN":         "admin-secret-0123456789",
 		"PATCHBAY_SIP_NONCE_SECRET":    "nonce-secret-0123456789",
-		"PATCHBAY_REDIS_URL":           "redis://user:pw-secret@10.0.0.1:6379/0",
+		"PATCHBAY_REDIS_URL":           "redis://user:pw-secret@10.0.0.1:6379/0?dial_timeout=3s",
 		"PATCHBAY_SIP_TRUSTED_SOURCES": "10.0.0.0/8",
 	}))
 	if err != nil {
@@ -422,7 +434,7 @@ func TestRedacted(t *testing.T) {
 	r := c.Redacted()
 	eq(t, r.AdminToken, "(hidden)")
 	eq(t, r.SIP.NonceSecret, "(hidden)")
-	eq(t, r.RedisURL, "redis://user:xxxxx@10.0.0.1:6379/0")
+	eq(t, r.RedisURL, "redis://user:xxxxx@10.0.0.1:6379/0?...")
 	eq(t, c.AdminToken, "admin-secret-0123456789") // the original is untouched
 	r.SIP.TrustedSources[0] = netip.Prefix{}
 	eq(t, c.SIP.TrustedSources[0], netip.MustParsePrefix("10.0.0.0/8"))

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // checkHostPort returns why s is not a listen address host:port, or "".
@@ -143,6 +145,10 @@ func checkRedisURL(s string) string {
 		if n, err := strconv.Atoi(db); err != nil || n < 0 {
 			return "path must be a database number such as /0"
 		}
+	}
+	// The client's own parser also checks the query options.
+	if _, err := redis.ParseURL(s); err != nil {
+		return strings.TrimPrefix(err.Error(), "redis: ")
 	}
 
 	return ""

@@ -146,10 +146,24 @@ func shown(key, value string) string {
 		return value
 	}
 	if key == "redis_url" {
-		if u, err := url.Parse(value); err == nil && u.RawQuery == "" && u.Opaque == "" {
-			return u.Redacted()
+		if u, err := url.Parse(value); err == nil && u.Opaque == "" {
+			return redactedURL(u)
 		}
 	}
 
 	return hiddenValue
+}
+
+// redactedURL is u without its password, and with its query, where options
+// such as a password may hide, shown as "?...".
+func redactedURL(u *url.URL) string {
+	c := *u
+	query := c.RawQuery != ""
+	c.RawQuery, c.ForceQuery = "", false
+	s := c.Redacted()
+	if query {
+		s += "?..."
+	}
+
+	return s
 }
