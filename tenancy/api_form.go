@@ -1,6 +1,7 @@
 package tenancy
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -19,7 +20,8 @@ type form struct {
 // error the API answers with 400.
 func readForm(r *http.Request) (*form, error) {
 	if err := r.ParseForm(); err != nil {
-		if _, ok := err.(*http.MaxBytesError); ok {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
 			return nil, err
 		}
 

@@ -34,6 +34,19 @@ const (
 // Page selects one page of a list: Size items starting at Number*Size.
 type Page struct{ Number, Size int }
 
+// normalized returns p with its size defaulted (0) or clamped into 1..1000
+// and a negative number raised to 0, for store callers that build a Page
+// themselves.
+func (p Page) normalized() Page {
+	if p.Size <= 0 {
+		p.Size = defaultPageSize
+	}
+	p.Size = min(p.Size, maxPageSize)
+	p.Number = min(max(p.Number, 0), maxPageNumber)
+
+	return p
+}
+
 // ParsePage reads PageSize (default 50, 1 to 1000) and Page (from 0) from
 // the query string. The error names the bad parameter.
 func ParsePage(r *http.Request) (Page, error) {

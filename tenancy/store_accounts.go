@@ -6,6 +6,10 @@ import (
 	"fmt"
 )
 
+// maxAccountDepth bounds the nesting of sub-accounts (a top-level account
+// is level 1), well below the depth accountChainSQL follows.
+const maxAccountDepth = 16
+
 const accountCols = "sid, parent_sid, friendly_name, auth_token, status, created, updated"
 
 // statusRank orders statuses by restriction in SQL, like rankOf.
@@ -156,11 +160,15 @@ func (s *Store) CreateAccount(ctx context.Context, parentSID,
 		AuthToken: newAuthToken(), Status: StatusActive, Created: now, Updated: now,
 		EffectiveStatus: StatusActive}
 	if parentSID != "" {
-		parent, err := s.AccountBySID(ctx, parentSID)
+		chain, err := s.accountChain(ctx, parentSID)
 		if err != nil {
 			return nil, err
 		}
-		a.EffectiveStatus = parent.EffectiveStatus
+		if len(chain) >= maxAccountDepth {
+			return nil, invalid("AccountSid", fmt.Sprintf(
+				"sub-accounts nest at most %d levels deep", maxAccountDepth))
+		}
+		a.EffectiveStatus = chain[0].EffectiveStatus
 	}
 	_, err = s.db.ExecContext(ctx, "INSERT INTO accounts ("+accountCols+") VALUES ("+
 		placeholders(7)+")", a.SID, nullable(a.ParentSID), a.FriendlyName, a.AuthToken,
@@ -240,9 +248,7 @@ func applyAccountUpdate(a *Account, u AccountUpdate) error {
 // a further page exists.
 func (s *Store) ListAccounts(ctx context.Context, parentSID string,
 	p Page) ([]*Account, bool, error) {
-	if p.Size <= 0 {
-		p.Size = defaultPageSize
-	}
+	p = p.normalized()
 	roots := "SELECT sid, " + fmt.Sprintf(statusRank, "status") +
 		" FROM accounts WHERE parent_sid IS NULL"
 	var args []any

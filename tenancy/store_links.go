@@ -131,6 +131,7 @@ func (l *link[T]) list(ctx context.Context, s *Store, accountSID, owner string,
 	if err := exists(ctx, s.db, l.ownerTable, accountSID, owner); err != nil {
 		return nil, false, err
 	}
+	p = p.normalized()
 	rows, err := s.db.QueryContext(ctx, l.listSQL, l.args(owner, kind, limitArgs(p)...)...)
 
 	return scanPage(rows, err, p, l.items.scan)

@@ -241,8 +241,13 @@ func TestStoreDeletesCascade(t *testing.T) {
 	if tr, err := s.TrunkBySourceAddr(ctx, netip.MustParseAddr("192.0.2.3")); err != nil || tr.SID != f.trunk2.SID {
 		t.Errorf("after deleting the narrow list: %v, %v", tr, err)
 	}
+	n0, _ := s.CreateIncomingNumber(ctx, &IncomingNumber{AccountSID: a,
+		PhoneNumber: "+14155550177", TrunkSID: f.trunk.SID})
 	if err := s.DeleteTrunk(ctx, a, f.trunk.SID); err != nil {
 		t.Fatal(err)
+	}
+	if got, _ := s.NumberByPhone(ctx, n0.PhoneNumber); got.TrunkSID != "" {
+		t.Errorf("number keeps deleted trunk %s", got.TrunkSID)
 	}
 	var n int
 	h.db.QueryRow(`SELECT count(*) FROM origination_urls WHERE trunk_sid = ?`, f.trunk.SID).Scan(&n)
@@ -277,5 +282,29 @@ func TestStoreDefaults(t *testing.T) {
 	got, _ := s.ServiceSetting(ctx, a.SID, ServiceMediaRelay)
 	if got.Options["media_mode"] != "peer_to_peer" || !got.Enabled {
 		t.Errorf("stored service %+v", got)
+	}
+}
+
+func TestStoreAccountDepthAndPaging(t *testing.T) {
+	h := newHarness(t, APIOptions{})
+	s, ctx := h.store, context.Background()
+	parent := ""
+	for range maxAccountDepth {
+		a, err := s.CreateAccount(ctx, parent, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		parent = a.SID
+	}
+	_, err := s.CreateAccount(ctx, parent, "")
+	var fe *FieldError
+	if !errors.As(err, &fe) || fe.Field != "AccountSid" {
+		t.Errorf("level %d: %v, want a FieldError", maxAccountDepth+1, err)
+	}
+	for _, p := range []Page{{Number: -3, Size: 0}, {Number: 0, Size: 5000}} {
+		got, _, err := s.ListAccounts(ctx, "", p)
+		if err != nil || len(got) != maxAccountDepth {
+			t.Errorf("ListAccounts(%+v) = %d, %v", p, len(got), err)
+		}
 	}
 }

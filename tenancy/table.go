@@ -68,6 +68,7 @@ func (t *table[T]) get(ctx context.Context, q querier, keys ...any) (*T, error) 
 
 // list returns page p of the rows in scope, oldest first.
 func (t *table[T]) list(ctx context.Context, q querier, p Page, scope ...any) ([]*T, bool, error) {
+	p = p.normalized()
 	rows, err := q.QueryContext(ctx, t.listSQL, append(scope, limitArgs(p)...)...)
 
 	return scanPage(rows, err, p, t.scan)
