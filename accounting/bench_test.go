@@ -156,6 +156,7 @@ func BenchmarkRateLeg(b *testing.B) {
 			Prefix: fmt.Sprintf("+%d", 100+i), PerMinute: int64(1000 + i), Initial: 6,
 			Increment: 6})
 	}
+	p.prepare()
 	f := legFacts{direction: DirOutboundDial, to: "+5551234567", mediaMode: "relayed",
 		talk: 95}
 	b.ReportAllocs()

@@ -221,6 +221,7 @@ func (l *Ledger) queryPlans(ctx context.Context, tail string, args ...any) ([]Pr
 		}
 		p.Rates, p.UnitPrices, p.UsagePrices = b.Rates, b.UnitPrices, b.UsagePrices
 		p.Created, p.Updated = fromMS(created), fromMS(updated)
+		p.prepare()
 		out = append(out, p)
 	}
 	if err := rows.Err(); err != nil {

@@ -29,6 +29,24 @@ type PricePlan struct {
 	UsagePrices map[Category]int64
 	Created     time.Time
 	Updated     time.Time
+
+	// index finds rates by category and normalised prefix; nil until
+	// prepare, when rate falls back to a scan.
+	index map[Category]map[string]Rate
+}
+
+// prepare builds the plan's rate index. Plans read from the store are
+// prepared; a prepared plan must not be changed.
+func (p *PricePlan) prepare() {
+	p.index = make(map[Category]map[string]Rate)
+	for _, r := range p.Rates {
+		m := p.index[r.Category]
+		if m == nil {
+			m = make(map[string]Rate)
+			p.index[r.Category] = m
+		}
+		m[strings.TrimPrefix(r.Prefix, "+")] = r
+	}
 }
 
 // Rate prices the minutes of one call or media category. Of the rates of a
@@ -117,9 +135,20 @@ func normalizeDest(s string) string {
 	return s
 }
 
-// rate returns the best rate of category c for destination dest.
+// rate returns the best rate of category c for destination dest: with the
+// index, one lookup per digit of dest, longest first.
 func (p *PricePlan) rate(c Category, dest string) (Rate, bool) {
 	d := normalizeDest(dest)
+	if p.index != nil {
+		m := p.index[c]
+		for n := len(d); n >= 0 && m != nil; n-- {
+			if r, ok := m[d[:n]]; ok {
+				return r, true
+			}
+		}
+
+		return Rate{}, false
+	}
 	best, found := Rate{}, false
 	for _, r := range p.Rates {
 		if r.Category != c {

@@ -75,11 +75,16 @@ func TestLongestPrefixWins(t *testing.T) {
 		"client:alice":                    100,
 		"":                                100,
 	}
+	indexed := &PricePlan{Rates: p.Rates}
+	indexed.prepare()
 	for dest, want := range cases {
 		t.Run(dest, func(t *testing.T) {
-			r, ok := p.rate(CatCallsOutboundDial, dest)
-			if !ok || r.PerMinute != want {
-				t.Fatalf("rate(%q) = %d, %v; want %d", dest, r.PerMinute, ok, want)
+			for _, plan := range []*PricePlan{p, indexed} {
+				r, ok := plan.rate(CatCallsOutboundDial, dest)
+				if !ok || r.PerMinute != want {
+					t.Fatalf("rate(%q) = %d, %v; want %d (indexed %v)", dest, r.PerMinute,
+						ok, want, plan.index != nil)
+				}
 			}
 		})
 	}
