@@ -39,8 +39,15 @@ environment variables override the file; see docs/configuration.md.
 // go to std.out; errors go to std.err, one line per problem.
 func run(ctx context.Context, args []string, std stdio, environ []string) int {
 	cmd, rest := "serve", args
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		cmd, rest = args[0], args[1:]
+	if len(args) > 0 {
+		switch a := args[0]; {
+		case a == "-h" || a == "-help" || a == "--help":
+			cmd, rest = "help", args[1:]
+		case a == "-version" || a == "--version":
+			cmd, rest = "version", args[1:]
+		case !strings.HasPrefix(a, "-"):
+			cmd, rest = a, args[1:]
+		}
 	}
 	var err error
 	switch cmd {
