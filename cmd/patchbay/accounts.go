@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"text/tabwriter"
+	"strings"
 	"time"
+	"unicode"
 
 	"github.com/patchbay/patchbay/conf"
 	"github.com/patchbay/patchbay/tenancy"
@@ -99,7 +101,7 @@ func listAccounts(ctx context.Context, store *tenancy.Store, w io.Writer, parent
 		}
 		for _, a := range accounts {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", a.SID, dash(a.ParentSID), a.Status,
-				a.Created.UTC().Format(time.RFC3339), a.FriendlyName)
+				a.Created.UTC().Format(time.RFC3339), printable(a.FriendlyName))
 		}
 		if !more {
 			break
@@ -115,4 +117,17 @@ func dash(s string) string {
 	}
 
 	return s
+}
+
+// printable replaces the control and other non-printable characters of a
+// tenant-chosen name with '?', so that a name cannot break the table or
+// send escape sequences to the operator's terminal.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsPrint(r) {
+			return r
+		}
+
+		return '?'
+	}, s)
 }

@@ -136,3 +136,17 @@ func TestAccountsCreateAndList(t *testing.T) {
 		t.Errorf("create under a missing parent: exit %d, stderr %q", code, errOut)
 	}
 }
+
+func TestPrintable(t *testing.T) {
+	tests := map[string]string{
+		"Acme Corp":          "Acme Corp",
+		"Zürich AG":          "Zürich AG",
+		"evil\x1b[2Jname":    "evil?[2Jname",
+		"tab\there\nnewline": "tab?here?newline",
+	}
+	for in, want := range tests {
+		if got := printable(in); got != want {
+			t.Errorf("printable(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
