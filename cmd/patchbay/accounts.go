@@ -6,8 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"text/tabwriter"
 	"strings"
+	"text/tabwriter"
 	"time"
 	"unicode"
 
