@@ -1,6 +1,9 @@
 package tenancy
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 type credentialView struct {
 	baseView
@@ -13,11 +16,15 @@ type credentialView struct {
 func (a *API) mountCredentials() {
 	s := a.store
 	const lists = "/2010-04-01/Accounts/{AccountSid}/SIP/CredentialLists"
-	mountNamedLists(a, lists, "credential_lists", credentialListFields,
-		s.CreateCredentialList, s.CredentialList, s.RenameCredentialList,
-		s.DeleteCredentialList, s.ListCredentialLists, "credentials", "Credentials")
-	mount(a, resource[Credential]{
-		base:    lists + "/{ParentSid}/Credentials",
+	mount(a, namedListSpec(s, s.t.credLists, credentialListFields, lists, "credential_lists",
+		prefixCredList, "credentials", "Credentials").resource())
+	mount(a, credentialResource(s, lists+"/{ParentSid}/Credentials"))
+}
+
+// credentialResource is the collection of a credential list's credentials.
+func credentialResource(s *Store, base string) resource[Credential] {
+	return resource[Credential]{
+		base:    base,
 		listKey: "credentials",
 		create: func(ctx context.Context, sc scope, f *form) (*Credential, error) {
 			var user, pass string
@@ -54,58 +61,54 @@ func (a *API) mountCredentials() {
 				CredentialListSID: v.CredentialListSID, Username: v.Username}
 		},
 		sidOf: func(v *Credential) string { return v.SID },
-	})
+	}
 }
 
 func passwordParam(s string) (string, error) { return s, checkPassword(s) }
 
-// mountNamedLists mounts a collection of named lists (credential lists, IP
-// access control lists): FriendlyName is required and is all that changes.
-func mountNamedLists[T any](a *API, base, listKey string, fields func(*T) listFields,
-	create func(ctx context.Context, accountSID, name string) (*T, error),
-	fetch func(ctx context.Context, accountSID, sid string) (*T, error),
-	rename func(ctx context.Context, accountSID, sid, name string) (*T, error),
-	remove func(ctx context.Context, accountSID, sid string) error,
-	list func(ctx context.Context, accountSID string, p Page) ([]*T, bool, error),
-	subName, subPath string) {
-	friendlyName := func(f *form) (string, error) {
-		var name string
+// namedListSpec is the collection of one kind of named list (credential
+// lists, IP access control lists): FriendlyName is required and is all that
+// changes; each list links to its entries under subPath.
+func namedListSpec[T any](s *Store, t *table[T], fields func(*T) listFields,
+	base, listKey, prefix, subName, subPath string) ownedSpec[T] {
+	applyName := func(f *form, v *T) error {
 		f.require("FriendlyName")
-		f.text("FriendlyName", &name)
+		f.text("FriendlyName", fields(v).name)
 
-		return name, f.err
+		return f.err
 	}
-	mount(a, resource[T]{
-		base:    base,
-		listKey: listKey,
-		create: func(ctx context.Context, sc scope, f *form) (*T, error) {
-			name, err := friendlyName(f)
-			if err != nil {
-				return nil, err
-			}
 
-			return create(ctx, sc.acct.SID, name)
-		},
-		fetch: func(ctx context.Context, sc scope, sid string) (*T, error) {
-			return fetch(ctx, sc.acct.SID, sid)
-		},
-		update: func(ctx context.Context, sc scope, sid string, f *form) (*T, error) {
-			name, err := friendlyName(f)
-			if err != nil {
-				return nil, err
-			}
+	return ownedSpec[T]{
+		base: base, listKey: listKey,
+		fresh: func(accountSID string) *T {
+			v := new(T)
+			*fields(v).account = accountSID
 
-			return rename(ctx, sc.acct.SID, sid, name)
+			return v
 		},
-		remove: func(ctx context.Context, sc scope, sid string) error {
-			return remove(ctx, sc.acct.SID, sid)
+		applyCreate: applyName, applyUpdate: applyName,
+		create: func(ctx context.Context, v *T) (*T, error) {
+			f := fields(v)
+
+			return createList(ctx, s, t, fields, prefix, *f.account, *f.name)
 		},
-		list: func(ctx context.Context, sc scope, p Page) ([]*T, bool, error) {
-			return list(ctx, sc.acct.SID, p)
+		fetch: func(ctx context.Context, accountSID, sid string) (*T, error) {
+			return t.get(ctx, s.db, accountSID, sid)
+		},
+		update: func(ctx context.Context, accountSID, sid string,
+			mutate func(*T) error) (*T, error) {
+			return modifyRow(ctx, s, t, []any{accountSID, sid}, mutate, nil,
+				func(v *T, now time.Time) { *fields(v).updated = now })
+		},
+		remove: func(ctx context.Context, accountSID, sid string) error {
+			return t.delete(ctx, s.db, accountSID, sid)
+		},
+		list: func(ctx context.Context, accountSID string, p Page) ([]*T, bool, error) {
+			return t.list(ctx, s.db, p, accountSID)
 		},
 		view: func(_ scope, uri string, v *T) any {
 			return viewList(fields(v), uri, subURIs(uri, subName, subPath))
 		},
 		sidOf: func(v *T) string { return *fields(v).sid },
-	})
+	}
 }

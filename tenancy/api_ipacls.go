@@ -43,9 +43,8 @@ func applyIPAddress(f *form, v *IPAddress) error {
 func (a *API) mountIPACLs() {
 	s := a.store
 	const lists = "/2010-04-01/Accounts/{AccountSid}/SIP/IpAccessControlLists"
-	mountNamedLists(a, lists, "ip_access_control_lists", ipACLFields,
-		s.CreateIPACL, s.IPACL, s.RenameIPACL, s.DeleteIPACL, s.ListIPACLs,
-		"ip_addresses", "IpAddresses")
+	mount(a, namedListSpec(s, s.t.ipACLs, ipACLFields, lists, "ip_access_control_lists",
+		prefixIPACL, "ip_addresses", "IpAddresses").resource())
 	mount(a, resource[IPAddress]{
 		base:    lists + "/{ParentSid}/IpAddresses",
 		listKey: "ip_addresses",

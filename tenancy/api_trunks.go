@@ -87,8 +87,17 @@ func (a *API) mountTrunks() {
 		remove: s.DeleteTrunk, list: s.ListTrunks,
 		view: viewTrunk, sidOf: func(v *Trunk) string { return v.SID },
 	}.resource())
-	mount(a, resource[OriginationURI]{
-		base:    trunks + "/{ParentSid}/OriginationUrls",
+	mount(a, originationResource(s, trunks+"/{ParentSid}/OriginationUrls"))
+	mountLink(a, trunks+"/{ParentSid}/IpAccessControlLists", "ip_access_control_lists",
+		s.t.trunkACLs, "", ipACLFields)
+	mountLink(a, trunks+"/{ParentSid}/CredentialLists", "credential_lists",
+		s.t.trunkCreds, "", credentialListFields)
+}
+
+// originationResource is the collection of a trunk's origination URIs.
+func originationResource(s *Store, base string) resource[OriginationURI] {
+	return resource[OriginationURI]{
+		base:    base,
 		listKey: "origination_urls",
 		create: func(ctx context.Context, sc scope, f *form) (*OriginationURI, error) {
 			v := &OriginationURI{TrunkSID: sc.parent, Priority: 10, Weight: 10, Enabled: true}
@@ -118,9 +127,5 @@ func (a *API) mountTrunks() {
 				Priority: v.Priority, Weight: v.Weight, Enabled: v.Enabled}
 		},
 		sidOf: func(v *OriginationURI) string { return v.SID },
-	})
-	mountLink(a, trunks+"/{ParentSid}/IpAccessControlLists", "ip_access_control_lists",
-		s.t.trunkACLs, "", ipACLFields)
-	mountLink(a, trunks+"/{ParentSid}/CredentialLists", "credential_lists",
-		s.t.trunkCreds, "", credentialListFields)
+	}
 }
