@@ -20,11 +20,11 @@ func runConfig(std stdio, environ []string, args []string) error {
 	if err != nil {
 		return err
 	}
-	out, err := yaml.Marshal(cfg.Redacted())
-	if err != nil {
+	enc := yaml.NewEncoder(std.out)
+	enc.SetIndent(2)
+	if err := enc.Encode(cfg.Redacted()); err != nil {
 		return fmt.Errorf("config: encode: %w", err)
 	}
-	_, err = std.out.Write(out)
 
-	return err
+	return enc.Close()
 }
