@@ -152,6 +152,22 @@ func TestAPIBadPagingAndBodies(t *testing.T) {
 			}
 		})
 	}
+	t.Run("json body", func(t *testing.T) {
+		h.t = t
+		before := h.snapshot()
+		req, _ := http.NewRequest("POST", h.srv.URL+apps,
+			strings.NewReader(`{"FriendlyName":"x"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.SetBasicAuth(a.user, a.pass)
+		resp, err := h.srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest || h.snapshot() != before {
+			t.Errorf("status %d, want 400 and nothing stored", resp.StatusCode)
+		}
+	})
 	t.Run("malformed form", func(t *testing.T) {
 		h.t = t
 		req, _ := http.NewRequest("POST", h.srv.URL+apps, strings.NewReader("FriendlyName=%zz"))

@@ -2,6 +2,7 @@ package tenancy
 
 import (
 	"errors"
+	"mime"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -16,9 +17,16 @@ type form struct {
 	err error
 }
 
-// readForm parses the request body; an oversized or malformed body is an
-// error the API answers with 400.
+// readForm parses the request body; an oversized or malformed body, or a
+// non-empty body that is not form-encoded, is an error the API answers
+// with 400.
 func readForm(r *http.Request) (*form, error) {
+	if ct := r.Header.Get("Content-Type"); r.ContentLength != 0 || ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if r.ContentLength != 0 && (err != nil || mt != "application/x-www-form-urlencoded") {
+			return nil, invalid("body", "must be application/x-www-form-urlencoded")
+		}
+	}
 	if err := r.ParseForm(); err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
