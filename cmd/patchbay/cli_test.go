@@ -2,9 +2,12 @@ package main
 
 import (
 	"bytes"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/patchbay/patchbay/conf"
 )
 
 // runCmd runs the command line in-process with environ and returns the
@@ -148,5 +151,27 @@ func TestPrintable(t *testing.T) {
 		if got := printable(in); got != want {
 			t.Errorf("printable(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestConfigOutputReloads checks that `patchbay config` prints a settings
+// file that loads back to the same settings.
+func TestConfigOutputReloads(t *testing.T) {
+	env := []string{"PATCHBAY_DATA_DIR=/srv/pb", "PATCHBAY_MEDIA_PORTS=40000-40100",
+		"PATCHBAY_SIP_TRUSTED_SOURCES=10.0.0.0/8", "PATCHBAY_LOG_FORMAT=json"}
+	code, out, errOut := runCmd(t, env, "config")
+	if code != exitOK {
+		t.Fatalf("config: exit %d: %s", code, errOut)
+	}
+	want, err := loadConfig("", env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := conf.Parse([]byte(out), nil)
+	if err != nil {
+		t.Fatalf("reload of\n%s\nfailed: %v", out, err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("reloaded %+v\nwant %+v", got, want)
 	}
 }
