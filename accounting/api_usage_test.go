@@ -46,7 +46,8 @@ func TestUsageAPI(t *testing.T) {
 		{"/LastMonth.json", "Category=calls", 1, "0", "0.00", "2026-10-01", "2026-10-31"},
 		{"/Daily.json", "Category=api-requests&StartDate=-30days", 2, "10", "0.001",
 			"2026-11-02", "2026-11-02"},
-		{"/Monthly.json", "Category=totalprice&StartDate=2026-11-01", 1, "0", "0.0165", "2026-11-01", "2026-11-03"},
+		{"/Monthly.json", "Category=totalprice&StartDate=2026-11-01", 1, "0", "0.0165",
+			"2026-11-01", "2026-11-03"},
 		{"/Daily.json", "Category=api-requests&StartDate=-0days", 1, "5", "0.0005",
 			"2026-11-03", "2026-11-03"},
 	}

@@ -182,17 +182,22 @@ func TestPlanInheritance(t *testing.T) {
 func TestPlanValidation(t *testing.T) {
 	ctx := context.Background()
 	l, _ := openTestLedger(t, Config{})
+	rates := func(r ...Rate) PricePlan { return PricePlan{PriceUnit: "USD", Rates: r} }
 	bad := map[string]PricePlan{
-		"unit":          {PriceUnit: "usd"},
-		"fee":           {PriceUnit: "USD", MonthlyFee: -1},
-		"category":      {PriceUnit: "USD", Rates: []Rate{{Category: "api-requests"}}},
-		"prefix":        {PriceUnit: "USD", Rates: []Rate{{Category: CatCallsInbound, Prefix: "4a"}}},
-		"increment":     {PriceUnit: "USD", Rates: []Rate{{Category: CatCallsInbound, Increment: -6}}},
-		"duplicate":     {PriceUnit: "USD", Rates: []Rate{{Category: CatCallsInbound}, {Category: CatCallsInbound, Prefix: "+"}}},
-		"unit price":    {PriceUnit: "USD", UnitPrices: map[Category]int64{CatCallsInbound: 1}},
-		"usage price":   {PriceUnit: "USD", UsagePrices: map[Category]int64{CatAPIRequests: 1}},
-		"huge per-min":  {PriceUnit: "USD", Rates: []Rate{{Category: CatCallsInbound, PerMinute: 1 << 62}}},
-		"negative unit": {PriceUnit: "USD", UnitPrices: map[Category]int64{CatRecordings: -5}},
+		"unit":      {PriceUnit: "usd"},
+		"fee":       {PriceUnit: "USD", MonthlyFee: -1},
+		"category":  rates(Rate{Category: "api-requests"}),
+		"prefix":    rates(Rate{Category: CatCallsInbound, Prefix: "4a"}),
+		"increment": rates(Rate{Category: CatCallsInbound, Increment: -6}),
+		"duplicate": rates(Rate{Category: CatCallsInbound},
+			Rate{Category: CatCallsInbound, Prefix: "+"}),
+		"unit price": {PriceUnit: "USD",
+			UnitPrices: map[Category]int64{CatCallsInbound: 1}},
+		"usage price": {PriceUnit: "USD",
+			UsagePrices: map[Category]int64{CatAPIRequests: 1}},
+		"huge per-min": rates(Rate{Category: CatCallsInbound, PerMinute: 1 << 62}),
+		"negative unit": {PriceUnit: "USD",
+			UnitPrices: map[Category]int64{CatRecordings: -5}},
 	}
 	for name, p := range bad {
 		t.Run(name, func(t *testing.T) {

@@ -165,55 +165,59 @@ func (l *Ledger) sumUsage(ctx context.Context, accounts []string, q UsageQuery) 
 	return out, nil
 }
 
-// withAggregates turns summed rows into records, adding the aggregates.
-func (l *Ledger) withAggregates(rows []usageRow, q UsageQuery) []UsageRecord {
-	byPeriod := make(map[string]map[Category]*UsageRecord)
-	var periods []string
-	get := func(period string, c Category) *UsageRecord {
-		m := byPeriod[period]
-		if m == nil {
-			m = make(map[Category]*UsageRecord)
-			byPeriod[period] = m
-			periods = append(periods, period)
-		}
-		r := m[c]
-		if r == nil {
-			info := categories[c]
-			from, to := periodBounds(period, q)
-			r = &UsageRecord{AccountSID: q.AccountSID, Category: c, StartDate: from,
-				EndDate: to, CountUnit: info.countUnit, UsageUnit: info.usageUnit}
-			m[c] = r
-		}
+// recordSet collects records by period and category.
+type recordSet struct {
+	q        UsageQuery
+	byPeriod map[string]map[Category]*UsageRecord
+	periods  []string
+}
 
-		return r
+// get returns the record of category c in period, creating it empty.
+func (rs *recordSet) get(period string, c Category) *UsageRecord {
+	m := rs.byPeriod[period]
+	if m == nil {
+		m = make(map[Category]*UsageRecord)
+		rs.byPeriod[period] = m
+		rs.periods = append(rs.periods, period)
 	}
-	if q.Granularity == GranularityAll {
-		for _, c := range leafCategories {
-			get("", c)
-		}
-		get("", CatCalls)
-		get("", CatTotalPrice)
+	r := m[c]
+	if r == nil {
+		info := categories[c]
+		from, to := periodBounds(period, rs.q)
+		r = &UsageRecord{AccountSID: rs.q.AccountSID, Category: c, StartDate: from,
+			EndDate: to, CountUnit: info.countUnit, UsageUnit: info.usageUnit}
+		m[c] = r
 	}
-	for _, row := range rows {
-		targets := []*UsageRecord{get(row.period, row.category), get(row.period, CatTotalPrice)}
-		for _, c := range callCategories {
-			if c == row.category {
-				targets = append(targets, get(row.period, CatCalls))
-			}
-		}
-		for i, r := range targets {
-			if i != 1 {
-				r.Count += row.count
-				r.Usage += row.usage
-			}
-			r.Price += row.price
-			r.PriceUnit = row.unit
+
+	return r
+}
+
+// add sums a row into its category and the aggregates it belongs to;
+// totalprice takes only the price.
+func (rs *recordSet) add(row usageRow) {
+	targets := []*UsageRecord{rs.get(row.period, row.category)}
+	for _, c := range callCategories {
+		if c == row.category {
+			targets = append(targets, rs.get(row.period, CatCalls))
 		}
 	}
-	sort.Strings(periods)
+	for _, r := range targets {
+		r.Count += row.count
+		r.Usage += row.usage
+		r.Price += row.price
+		r.PriceUnit = row.unit
+	}
+	total := rs.get(row.period, CatTotalPrice)
+	total.Price += row.price
+	total.PriceUnit = row.unit
+}
+
+// sorted returns the records by period, then category.
+func (rs *recordSet) sorted() []UsageRecord {
+	sort.Strings(rs.periods)
 	var out []UsageRecord
-	for _, p := range periods {
-		m := byPeriod[p]
+	for _, p := range rs.periods {
+		m := rs.byPeriod[p]
 		cats := make([]string, 0, len(m))
 		for c := range m {
 			cats = append(cats, string(c))
@@ -229,6 +233,23 @@ func (l *Ledger) withAggregates(rows []usageRow, q UsageQuery) []UsageRecord {
 	}
 
 	return out
+}
+
+// withAggregates turns summed rows into records, adding the aggregates.
+func (l *Ledger) withAggregates(rows []usageRow, q UsageQuery) []UsageRecord {
+	rs := &recordSet{q: q, byPeriod: make(map[string]map[Category]*UsageRecord)}
+	if q.Granularity == GranularityAll {
+		for _, c := range leafCategories {
+			rs.get("", c)
+		}
+		rs.get("", CatCalls)
+		rs.get("", CatTotalPrice)
+	}
+	for _, row := range rows {
+		rs.add(row)
+	}
+
+	return rs.sorted()
 }
 
 // periodBounds returns the first and last day of a period key, clipped to
