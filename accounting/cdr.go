@@ -117,6 +117,23 @@ func (s *LegStart) validate() error {
 		return fmt.Errorf("%w: leg %s: media mode %q", ErrInvalid, s.SID, s.MediaMode)
 	}
 
+	return checkLengths(s.SID, map[string]string{"from": s.From, "to": s.To,
+		"forwarded_from": s.ForwardedFrom, "caller_name": s.CallerName, "call_id": s.CallID,
+		"application_sid": s.ApplicationSID, "trunk_sid": s.TrunkSID,
+		"parent_sid": s.ParentSID})
+}
+
+// maxFieldLen bounds every text field of a leg.
+const maxFieldLen = 1024
+
+func checkLengths(sid string, fields map[string]string) error {
+	for name, v := range fields {
+		if len(v) > maxFieldLen {
+			return fmt.Errorf("%w: leg %s: %s longer than %d bytes", ErrInvalid, sid, name,
+				maxFieldLen)
+		}
+	}
+
 	return nil
 }
 
@@ -162,8 +179,14 @@ func (e *LegEnd) validate() error {
 		return fmt.Errorf("%w: leg %s: recording duration %s", ErrInvalid, e.SID,
 			e.RecordingDuration)
 	}
+	q := e.Quality
+	if q.PacketsSent < 0 || q.PacketsReceived < 0 || q.BytesSent < 0 || q.BytesReceived < 0 ||
+		q.PacketsLost < 0 || q.Jitter < 0 || q.RTT < 0 {
+		return fmt.Errorf("%w: leg %s: negative quality figure", ErrInvalid, e.SID)
+	}
 
-	return nil
+	return checkLengths(e.SID, map[string]string{"sip_reason": e.SIPReason,
+		"codec": q.Codec})
 }
 
 // CDR is the durable record of one call leg, as read back from the ledger.

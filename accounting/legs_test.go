@@ -3,6 +3,7 @@ package accounting
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -172,6 +173,8 @@ func TestLegValidation(t *testing.T) {
 		"no account":    {SID: legSID(1), Direction: DirInbound},
 		"bad direction": {SID: legSID(1), AccountSID: acctA, Direction: "sideways"},
 		"bad media":     {SID: legSID(1), AccountSID: acctA, Direction: DirInbound, MediaMode: "x"},
+		"huge to": {SID: legSID(1), AccountSID: acctA, Direction: DirInbound,
+			To: strings.Repeat("9", 2000)},
 	}
 	for name, s := range bad {
 		t.Run(name, func(t *testing.T) {
@@ -184,6 +187,9 @@ func TestLegValidation(t *testing.T) {
 		"open status": {SID: legSID(1), Status: StatusRinging},
 		"bad cause":   {SID: legSID(1), Status: StatusFailed, Cause: "boredom"},
 		"bad code":    {SID: legSID(1), Status: StatusFailed, SIPCode: 7},
+		"negative":    {SID: legSID(1), Status: StatusFailed, Quality: Quality{PacketsLost: -1}},
+		"huge reason": {SID: legSID(1), Status: StatusFailed,
+			SIPReason: strings.Repeat("x", 2000)},
 	}
 	for name, e := range badEnds {
 		t.Run(name, func(t *testing.T) {
