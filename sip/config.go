@@ -77,6 +77,11 @@ type Config struct {
 	// one origination target before failing over to the next (4s).
 	TrunkTimeout time.Duration
 
+	// CacheTTL is how long directory answers (domains, accounts,
+	// services, limits, credentials, access lists, trunks) are reused
+	// (2s). Store changes take effect within it. Negative: no cache.
+	CacheTTL time.Duration
+
 	// Logger receives the server's logs (slog.Default()).
 	Logger *slog.Logger
 
@@ -107,6 +112,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.TrunkTimeout == 0 {
 		c.TrunkTimeout = DefaultTrunkTimeout
+	}
+	if c.CacheTTL == 0 {
+		c.CacheTTL = DefaultCacheTTL
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

@@ -99,6 +99,9 @@ func NewServer(cfg Config, dir Directory, loc location.Store) (*Server, error) {
 	if dir == nil || loc == nil {
 		return nil, fmt.Errorf("%w: directory and location store are required", ErrConfig)
 	}
+	if cfg.CacheTTL > 0 {
+		dir = newCachedDirectory(dir, cfg.CacheTTL)
+	}
 	m, err := newMetrics(cfg.Registerer)
 	if err != nil {
 		return nil, err

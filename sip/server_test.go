@@ -71,7 +71,7 @@ func newEnv(t *testing.T, mutate ...func(*Config)) *testEnv {
 	e := &testEnv{t: t, dir: newDirectory(), loc: location.NewMemory(nil),
 		reg: prometheus.NewRegistry(), calls: make(chan *InboundCall, 8)}
 	cfg := Config{Listen: "127.0.0.1:0", Registerer: e.reg, RingTimeout: 5 * time.Second,
-		TrunkTimeout: 500 * time.Millisecond,
+		TrunkTimeout: 500 * time.Millisecond, CacheTTL: -1,
 		Logger:       testLogger()}
 	for _, m := range mutate {
 		m(&cfg)
