@@ -72,7 +72,7 @@ func newEnv(t *testing.T, mutate ...func(*Config)) *testEnv {
 		reg: prometheus.NewRegistry(), calls: make(chan *InboundCall, 8)}
 	cfg := Config{Listen: "127.0.0.1:0", Registerer: e.reg, RingTimeout: 5 * time.Second,
 		TrunkTimeout: 500 * time.Millisecond, CacheTTL: -1,
-		Logger:       testLogger()}
+		Logger: testLogger()}
 	for _, m := range mutate {
 		m(&cfg)
 	}
