@@ -21,9 +21,9 @@ type form struct {
 // non-empty body that is not form-encoded, is an error the API answers
 // with 400.
 func readForm(r *http.Request) (*form, error) {
-	if ct := r.Header.Get("Content-Type"); r.ContentLength != 0 || ct != "" {
-		mt, _, err := mime.ParseMediaType(ct)
-		if r.ContentLength != 0 && (err != nil || mt != "application/x-www-form-urlencoded") {
+	if r.ContentLength != 0 { // -1: unknown length, a body may follow
+		mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		if err != nil || mt != "application/x-www-form-urlencoded" {
 			return nil, invalid("body", "must be application/x-www-form-urlencoded")
 		}
 	}

@@ -47,7 +47,7 @@ func (s *Store) CreateApplication(ctx context.Context, a *Application) (*Applica
 // ApplicationBySID returns the account's application sid, or ErrNotFound.
 func (s *Store) ApplicationBySID(ctx context.Context, accountSID,
 	sid string) (*Application, error) {
-	return s.t.apps.get(ctx, s.db, accountSID, sid)
+	return lookup(ctx, s.hot.appBySID, scanApplication, "application "+sid, accountSID, sid)
 }
 
 // ListApplications returns page p of the account's applications, oldest
