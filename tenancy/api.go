@@ -104,6 +104,19 @@ func callerFrom(ctx context.Context) caller {
 	return c
 }
 
+// CallerSID returns the SID of the account that made the request with
+// operator false, or "" with operator true for the operator. It is
+// meaningful only inside handlers the API serves, such as those mounted
+// with HandleAccount; elsewhere it reports the operator.
+func CallerSID(r *http.Request) (sid string, operator bool) {
+	c := callerFrom(r.Context())
+	if c.operator() {
+		return "", true
+	}
+
+	return c.account.SID, false
+}
+
 // ServeHTTP routes the request, authenticates the caller, applies the rate
 // limit and the body limit, then serves it.
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {

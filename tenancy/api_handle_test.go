@@ -21,15 +21,21 @@ func TestHandleAccountMountsForeignResources(t *testing.T) {
 	api := h.srv.Config.Handler.(*API)
 	api.HandleAccount("GET /2010-04-01/Accounts/{AccountSid}/Usage/Records.json",
 		func(w http.ResponseWriter, r *http.Request, acct *Account) {
-			WriteJSON(w, http.StatusOK, map[string]any{"account": acct.SID})
+			caller, op := CallerSID(r)
+			WriteJSON(w, http.StatusOK, map[string]any{"account": acct.SID, "caller": caller,
+				"operator": op})
 		})
 	ts := newTenants(h)
 	usage := func(c creds) string { return "/2010-04-01/Accounts/" + c.user + "/Usage/Records.json" }
 
-	if out := h.must(http.StatusOK, ts.a, "GET", usage(ts.s1), nil); out["account"] != ts.s1.user {
-		t.Errorf("handler got %v", out["account"])
+	out := h.must(http.StatusOK, ts.a, "GET", usage(ts.s1), nil)
+	if out["account"] != ts.s1.user || out["caller"] != ts.a.user || out["operator"] != false {
+		t.Errorf("handler got %v", out)
 	}
-	h.must(http.StatusOK, operator, "GET", usage(ts.s1), nil)
+	out = h.must(http.StatusOK, operator, "GET", usage(ts.s1), nil)
+	if out["caller"] != "" || out["operator"] != true {
+		t.Errorf("operator's request seen as %v", out)
+	}
 	h.must(http.StatusNotFound, ts.s2, "GET", usage(ts.s1), nil)
 	h.must(http.StatusUnauthorized, creds{}, "GET", usage(ts.s1), nil)
 	mu.Lock()
