@@ -159,7 +159,7 @@ var (
 func TestBinaryServe(t *testing.T) {
 	dataDir := t.TempDir()
 	env := []string{"PATCHBAY_DATA_DIR=" + dataDir, "PATCHBAY_API_LISTEN=127.0.0.1:0",
-		"PATCHBAY_SIP_LISTEN=127.0.0.1:0"}
+		"PATCHBAY_SIP_LISTEN=127.0.0.1:0", "PATCHBAY_LOG_LEVEL=debug"}
 
 	p := startBinary(t, env, "serve")
 	token := p.waitFor(t, tokenLine)[1]
@@ -175,6 +175,9 @@ func TestBinaryServe(t *testing.T) {
 	}
 	if !strings.Contains(p.stderr(), `msg="patchbay drained"`) {
 		t.Errorf("no drain logged after SIGTERM:\n%s", p.stderr())
+	}
+	if n := strings.Count(p.stderr(), token); n != 1 {
+		t.Errorf("the token appears %d times on stderr, want once (its announcement)", n)
 	}
 
 	p = startBinary(t, env, "serve")
