@@ -52,7 +52,8 @@ type Log struct {
 
 // SIP configures the signalling edge.
 type SIP struct {
-	// Listen is the host:port of the UDP and TCP transports (0.0.0.0:5060).
+	// Listen is the host:port of the UDP and TCP transports (0.0.0.0:5060;
+	// empty: off, allowed when TLSListen or WSListen is set).
 	Listen string `yaml:"listen"`
 
 	// TLSListen is the host:port of the TLS transport (empty: off).

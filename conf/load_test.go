@@ -123,6 +123,14 @@ func TestParse(t *testing.T) {
 			},
 		},
 		{
+			name: "websocket only",
+			yaml: "sip:\n  listen: \"\"\n  ws_listen: 127.0.0.1:8088\n",
+			check: func(t *testing.T, c *Config) {
+				eq(t, c.SIP.Listen, "")
+				eq(t, c.PublicAddr, "127.0.0.1")
+			},
+		},
+		{
 			name: "public addr from ipv6 listen host",
 			env:  map[string]string{"PATCHBAY_SIP_LISTEN": "[2001:db8::5]:5060"},
 			check: func(t *testing.T, c *Config) {
@@ -237,6 +245,9 @@ func TestParseErrors(t *testing.T) {
 			[]string{`log.level: "loud": must be one of debug, info, warn, error`}, ErrInvalid},
 		{"bad format", "", map[string]string{"PATCHBAY_LOG_FORMAT": "xml"},
 			[]string{`log.format (PATCHBAY_LOG_FORMAT): "xml": must be one of text, json`},
+			ErrInvalid},
+		{"no sip listener", "sip:\n  listen: \"\"\n", nil,
+			[]string{`sip.listen: "": must be set unless sip.tls_listen or sip.ws_listen is`},
 			ErrInvalid},
 		{"listen without port", "sip:\n  listen: 10.0.0.1\n", nil,
 			[]string{`sip.listen: "10.0.0.1": not a host:port`}, ErrInvalid},

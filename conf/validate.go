@@ -72,7 +72,12 @@ func (c *Config) validate() []error {
 }
 
 func (s *SIP) validate(ck *checker) {
-	ck.check("sip.listen", s.Listen, checkHostPort(s.Listen))
+	switch {
+	case s.Listen != "":
+		ck.check("sip.listen", s.Listen, checkHostPort(s.Listen))
+	case s.TLSListen == "" && s.WSListen == "":
+		ck.check("sip.listen", s.Listen, "must be set unless sip.tls_listen or sip.ws_listen is")
+	}
 	if s.TLSListen != "" {
 		ck.check("sip.tls_listen", s.TLSListen, checkHostPort(s.TLSListen))
 		certErr := readable(s.TLSCertFile)
