@@ -44,7 +44,11 @@ func TestAPIServices(t *testing.T) {
 	}
 	h.must(http.StatusNotFound, ts.s1, "GET", svc(ts.s1, "teleport"), nil)
 	h.must(http.StatusNotFound, ts.s1, "POST", svc(ts.s1, "teleport"), vals("Enabled", "true"))
-	h.must(http.StatusNotFound, ts.s2, "GET", svc(ts.s1, "calls"), nil)
+	for _, outsider := range []creds{ts.s2, ts.b} {
+		h.must(http.StatusNotFound, outsider, "GET", svc(ts.s1, "calls"), nil)
+		h.must(http.StatusNotFound, outsider, "POST", svc(ts.s1, "calls"), vals("Enabled", "false"))
+		h.must(http.StatusNotFound, outsider, "GET", "/v1/Accounts/"+ts.s1.user+"/Services.json", nil)
+	}
 }
 
 func TestAPILimits(t *testing.T) {
@@ -57,6 +61,10 @@ func TestAPILimits(t *testing.T) {
 		t.Errorf("default limits %v", got)
 	}
 	h.must(http.StatusForbidden, ts.s1, "POST", path, vals("ConcurrentCalls", "100"))
+	for _, outsider := range []creds{ts.s2, ts.b} {
+		h.must(http.StatusNotFound, outsider, "GET", path, nil)
+		h.must(http.StatusNotFound, outsider, "POST", path, vals("ConcurrentCalls", "100"))
+	}
 	got = h.must(http.StatusOK, ts.a, "POST", path, vals("ConcurrentCalls", "5",
 		"CallsPerSecond", "2", "Registrations", "50", "MonthlySpendCap", "25.5",
 		"AllowedPrefixes", "+1, +44,+1"))

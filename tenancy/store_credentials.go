@@ -42,10 +42,17 @@ func DigestHA1(username, password string) (md5Hex, sha256Hex string) {
 
 // CreateCredential adds username with password to the account's credential
 // list (ErrNotFound when the list is not the account's). Only the HA1
-// values of the password are stored. A username already in the list is an
-// ErrConflict *FieldError.
+// values of the password are stored. A malformed username or weak password
+// is an ErrInvalid *FieldError, a username already in the list an
+// ErrConflict one.
 func (s *Store) CreateCredential(ctx context.Context, accountSID, listSID, username,
 	password string) (*Credential, error) {
+	if _, err := parseUsername(username); err != nil {
+		return nil, invalid("Username", err.Error())
+	}
+	if err := checkPassword(password); err != nil {
+		return nil, invalid("Password", err.Error())
+	}
 	c := &Credential{SID: newSID(prefixCredential), AccountSID: accountSID,
 		CredentialListSID: listSID, Username: username, Created: s.now()}
 	c.Updated = c.Created
@@ -87,9 +94,12 @@ func (s *Store) ListCredentials(ctx context.Context, accountSID, listSID string,
 }
 
 // SetCredentialPassword replaces the credential's password (its HA1
-// values).
+// values); a weak password is an ErrInvalid *FieldError.
 func (s *Store) SetCredentialPassword(ctx context.Context, accountSID, listSID, sid,
 	password string) (*Credential, error) {
+	if err := checkPassword(password); err != nil {
+		return nil, invalid("Password", err.Error())
+	}
 	return modifyRow(ctx, s, s.t.creds, []any{accountSID, listSID, sid},
 		func(c *Credential) error {
 			c.HA1MD5, c.HA1SHA256 = DigestHA1(c.Username, password)
