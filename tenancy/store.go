@@ -136,6 +136,14 @@ func nanos(t time.Time) int64 { return t.UnixNano() }
 
 func fromNanos(n int64) time.Time { return time.Unix(0, n).UTC() }
 
+// stamp gives a new row a fresh SID with prefix and the current time as
+// its creation and update time.
+func (s *Store) stamp(sid *string, prefix string, created, updated *time.Time) {
+	*sid = newSID(prefix)
+	*created = s.now()
+	*updated = *created
+}
+
 // nullable stores an empty optional reference as NULL.
 func nullable(s string) any {
 	if s == "" {

@@ -37,9 +37,7 @@ func touchApplication(a *Application, t time.Time) { a.Updated = t }
 // CreateApplication stores a new application of a.AccountSID, giving it a
 // SID and creation time. The caller has validated the fields.
 func (s *Store) CreateApplication(ctx context.Context, a *Application) (*Application, error) {
-	a.SID = newSID(prefixApplication)
-	a.Created = s.now()
-	a.Updated = a.Created
+	s.stamp(&a.SID, prefixApplication, &a.Created, &a.Updated)
 
 	return createRow(ctx, s, s.t.apps, a, nil)
 }

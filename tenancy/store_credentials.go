@@ -53,9 +53,8 @@ func (s *Store) CreateCredential(ctx context.Context, accountSID, listSID, usern
 	if err := checkPassword(password); err != nil {
 		return nil, invalid("Password", err.Error())
 	}
-	c := &Credential{SID: newSID(prefixCredential), AccountSID: accountSID,
-		CredentialListSID: listSID, Username: username, Created: s.now()}
-	c.Updated = c.Created
+	c := &Credential{AccountSID: accountSID, CredentialListSID: listSID, Username: username}
+	s.stamp(&c.SID, prefixCredential, &c.Created, &c.Updated)
 	c.HA1MD5, c.HA1SHA256 = DigestHA1(username, password)
 
 	return createRow(ctx, s, s.t.creds, c, func(tx *sql.Tx) error {

@@ -58,9 +58,7 @@ func checkSIPName(ctx context.Context, q querier, field, name, self string) erro
 // CreateDomain stores a SIP domain of d.AccountSID. Its name must be free
 // among domains and trunks (an ErrConflict *FieldError otherwise).
 func (s *Store) CreateDomain(ctx context.Context, d *Domain) (*Domain, error) {
-	d.SID = newSID(prefixDomain)
-	d.Created = s.now()
-	d.Updated = d.Created
+	s.stamp(&d.SID, prefixDomain, &d.Created, &d.Updated)
 
 	return createRow(ctx, s, s.t.domains, d, func(tx *sql.Tx) error {
 		return checkSIPName(ctx, tx, "DomainName", d.DomainName, d.SID)

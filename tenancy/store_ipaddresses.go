@@ -65,9 +65,7 @@ func addrKey(addr netip.Addr) []byte {
 // (ErrNotFound when the list is not the account's). A range already in the
 // list is an ErrConflict *FieldError.
 func (s *Store) CreateIPAddress(ctx context.Context, a *IPAddress) (*IPAddress, error) {
-	a.SID = newSID(prefixIPAddress)
-	a.Created = s.now()
-	a.Updated = a.Created
+	s.stamp(&a.SID, prefixIPAddress, &a.Created, &a.Updated)
 
 	return createRow(ctx, s, s.t.ipAddrs, a, func(tx *sql.Tx) error {
 		if err := exists(ctx, tx, "ip_acls", a.AccountSID, a.IPACLSID); err != nil {

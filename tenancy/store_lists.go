@@ -45,9 +45,8 @@ func createList[T any](ctx context.Context, s *Store, t *table[T], fields func(*
 	prefix, accountSID, name string) (*T, error) {
 	v := new(T)
 	f := fields(v)
-	*f.sid, *f.account, *f.name = newSID(prefix), accountSID, name
-	*f.created = s.now()
-	*f.updated = *f.created
+	*f.account, *f.name = accountSID, name
+	s.stamp(f.sid, prefix, f.created, f.updated)
 
 	return createRow(ctx, s, t, v, nil)
 }

@@ -62,9 +62,7 @@ func checkNumber(ctx context.Context, tx *sql.Tx, n *IncomingNumber) error {
 // application and trunk, when set, must belong to the same account.
 func (s *Store) CreateIncomingNumber(ctx context.Context,
 	n *IncomingNumber) (*IncomingNumber, error) {
-	n.SID = newSID(prefixNumber)
-	n.Created = s.now()
-	n.Updated = n.Created
+	s.stamp(&n.SID, prefixNumber, &n.Created, &n.Updated)
 
 	return createRow(ctx, s, s.t.numbers, n, func(tx *sql.Tx) error {
 		return checkNumber(ctx, tx, n)

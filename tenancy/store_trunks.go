@@ -52,9 +52,7 @@ func scanOrigURL(sc scanner) (*OriginationURI, error) {
 // CreateTrunk stores a trunk of t.AccountSID. A domain name must be free
 // among domains and trunks (an ErrConflict *FieldError otherwise).
 func (s *Store) CreateTrunk(ctx context.Context, t *Trunk) (*Trunk, error) {
-	t.SID = newSID(prefixTrunk)
-	t.Created = s.now()
-	t.Updated = t.Created
+	s.stamp(&t.SID, prefixTrunk, &t.Created, &t.Updated)
 
 	return createRow(ctx, s, s.t.trunks, t, func(tx *sql.Tx) error {
 		return checkSIPName(ctx, tx, "DomainName", t.DomainName, t.SID)
@@ -152,9 +150,8 @@ func (s *Store) sids(ctx context.Context, stmt *sql.Stmt, args ...any) ([]string
 // (ErrNotFound when the trunk is not the account's).
 func (s *Store) CreateOriginationURI(ctx context.Context, accountSID string,
 	o *OriginationURI) (*OriginationURI, error) {
-	o.SID, o.AccountSID = newSID(prefixOrigURI), accountSID
-	o.Created = s.now()
-	o.Updated = o.Created
+	o.AccountSID = accountSID
+	s.stamp(&o.SID, prefixOrigURI, &o.Created, &o.Updated)
 
 	return createRow(ctx, s, s.t.origURLs, o, func(tx *sql.Tx) error {
 		return exists(ctx, tx, "trunks", accountSID, o.TrunkSID)
