@@ -60,6 +60,7 @@ func (c *call) forwardOffer(ctx context.Context, from, to *leg, req *sipmsg.Requ
 	var err error
 	if len(body) > 0 && c.sess != nil {
 		if body, err = c.sess.Offer(from.mleg, body); err != nil {
+			c.log.Info("re-offer refused", "error", err)
 			respond(tx, req, mediaStatus(err), "Not Acceptable Here")
 
 			return
@@ -78,6 +79,7 @@ func (c *call) forwardOffer(ctx context.Context, from, to *leg, req *sipmsg.Requ
 	ans := res.Body()
 	if res.IsSuccess() && len(ans) > 0 && c.sess != nil {
 		if ans, err = c.sess.Answer(to.mleg, ans); err != nil {
+			c.log.Info("re-offer answer refused", "error", err)
 			respond(tx, req, mediaStatus(err), "Not Acceptable Here")
 
 			return

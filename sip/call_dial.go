@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -40,17 +41,17 @@ type dialEvent struct {
 
 // dialState is one running Dial.
 type dialState struct {
-	c         *call
-	d         *markup.Dial
-	offer     []byte
-	events    chan dialEvent
-	ringing   bool
-	early     []byte // answer already sent to the caller with 183
-	winner    *leg
-	winRes    *sipmsg.Response
-	bestCode  int
-	reason    callstatus.Reason
-	answeredA bool
+	c        *call
+	d        *markup.Dial
+	offer    []byte
+	events   chan dialEvent
+	ringing  bool
+	early    []byte // answer already sent to the caller with 183
+	winner   *leg
+	winRes   *sipmsg.Response
+	bestCode int
+	reason   callstatus.Reason // written by the dial loop only
+	timedOut atomic.Bool       // read by ringing goroutines
 }
 
 // dial runs a Dial verb: ring every target, bridge the first answer,
@@ -151,6 +152,7 @@ func (ds *dialState) await(ctx context.Context, allDone <-chan struct{}) {
 				return
 			}
 		case <-timeout.C:
+			ds.timedOut.Store(true)
 			ds.reason = callstatus.ReasonTimeout
 
 			return
@@ -307,7 +309,7 @@ func (ds *dialState) invite(ctx context.Context, t dialTarget,
 	reason := callstatus.ReasonNone
 	if ctx.Err() != nil {
 		reason = callstatus.ReasonCallerCanceled
-		if ds.reason == callstatus.ReasonTimeout {
+		if ds.timedOut.Load() {
 			reason = callstatus.ReasonTimeout
 		}
 		status = callstatus.End(false, code, reason)

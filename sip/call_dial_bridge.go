@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	sipmsg "github.com/emiago/sipgo/sip"
+
 	"github.com/patchbay/patchbay/accounting"
 	"github.com/patchbay/patchbay/media"
 	"github.com/patchbay/patchbay/sip/callstatus"
@@ -20,8 +22,14 @@ func (ds *dialState) bridge(ctx context.Context) (callstatus.Status, time.Durati
 	if err := b.uac.Ack(tctx); err != nil {
 		c.log.Info("ack to dialled leg failed", "leg", b.sid, "error", err)
 	}
+	// Peers are linked before the caller is answered, so that an in-dialog
+	// request right after the ACK already finds the other side.
+	c.parent.peer.Store(b)
+	b.peer.Store(c.parent)
 	if err := ds.connect(tctx); err != nil {
 		c.log.Info("bridge failed", "leg", b.sid, "error", err)
+		c.parent.peer.Store(nil)
+		b.peer.Store(nil)
 		b.hangup(tctx)
 		ds.closeChild(accounting.StatusFailed, accounting.CauseSystem, 200, 0)
 
@@ -29,8 +37,6 @@ func (ds *dialState) bridge(ctx context.Context) (callstatus.Status, time.Durati
 	}
 	start := time.Now()
 	c.cdrEvent(b.sid, true)
-	c.parent.peer.Store(b)
-	b.peer.Store(c.parent)
 	cause := ds.hold(ctx)
 	c.parent.peer.Store(nil)
 	b.peer.Store(nil)
@@ -84,9 +90,10 @@ func (c *call) answerWith(body []byte) error {
 		err = c.parent.uas.Respond(200, "OK", nil)
 	}
 	c.markFinalSent()
-	if err != nil {
+	if err != nil && c.parent.uas.LoadState() != sipmsg.DialogStateEnded {
 		return err
 	}
+	// A BYE processed before the ACK still means the caller answered.
 	c.markAnswered()
 
 	return nil

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -104,7 +105,30 @@ func (a *ccApp) requests(path string) []url.Values {
 
 func (a *ccApp) url(path string) string { return a.srv.URL + path }
 
-func quietLog() *slog.Logger { return slog.New(slog.DiscardHandler) }
+// quietLog discards logs unless PATCHBAY_TEST_LOG is set.
+func quietLog() *slog.Logger {
+	if os.Getenv("PATCHBAY_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr,
+			&slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+
+	return slog.New(slog.DiscardHandler)
+}
+
+// waitRequests waits until path was requested n times and returns them.
+func (e *ccEnv) waitRequests(path string, n int) []url.Values {
+	e.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if r := e.app.requests(path); len(r) >= n {
+			return r
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	e.t.Fatalf("%s requested %d times, want %d", path, len(e.app.requests(path)), n)
+
+	return nil
+}
 
 // newCCEnv starts everything; the domain "acme.test" runs /voice.
 func newCCEnv(t *testing.T) *ccEnv {
@@ -140,7 +164,7 @@ func (e *ccEnv) setupTenant(ctx context.Context) {
 	}
 	e.domain, err = e.store.CreateDomain(ctx, &tenancy.Domain{AccountSID: e.acct.SID,
 		DomainName: "acme.test", VoiceURL: e.app.url("/voice"), VoiceMethod: "POST",
-		VoiceFallbackURL: e.app.url("/fallback"),
+		VoiceFallbackURL:    e.app.url("/fallback"),
 		VoiceStatusCallback: e.app.url("/status"), SIPRegistration: true})
 	if err != nil {
 		e.t.Fatal(err)
@@ -252,6 +276,7 @@ type ccUA struct {
 
 	mu      sync.Mutex
 	invites []*sipmsg.Request // guarded by mu
+	infos   []*sipmsg.Request // guarded by mu
 	byes    chan struct{}
 }
 
@@ -286,6 +311,9 @@ func newCCUA(t *testing.T, user string) *ccUA {
 	u.srv.OnAck(func(req *sipmsg.Request, tx sipmsg.ServerTransaction) { u.ds.ReadAck(req, tx) })
 	u.srv.OnBye(u.onBye)
 	u.srv.OnInfo(func(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+		u.mu.Lock()
+		u.infos = append(u.infos, req)
+		u.mu.Unlock()
 		tx.Respond(sipmsg.NewResponseFromRequest(req, 200, "OK", nil))
 	})
 	go u.srv.ServeUDP(conn)
@@ -302,6 +330,14 @@ func (u *ccUA) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	u.invites = append(u.invites, req)
 	answer := u.answer
 	u.mu.Unlock()
+	if to := req.To(); to != nil && to.Params.Has("tag") {
+		// A re-INVITE: accept it with our SDP.
+		res := sipmsg.NewResponseFromRequest(req, 200, "OK", u.sdp())
+		res.AppendHeader(sipmsg.NewHeader("Content-Type", "application/sdp"))
+		tx.Respond(res)
+
+		return
+	}
 	d, err := u.ds.ReadInvite(req, tx)
 	if err != nil {
 		return
@@ -328,6 +364,38 @@ func (u *ccUA) invitesSeen() []*sipmsg.Request {
 	defer u.mu.Unlock()
 
 	return append([]*sipmsg.Request(nil), u.invites...)
+}
+
+func (u *ccUA) infosSeen() []*sipmsg.Request {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+
+	return append([]*sipmsg.Request(nil), u.infos...)
+}
+
+// register binds user@acme.test to this UA at the server (trusted source,
+// no digest).
+func (u *ccUA) register(ctx context.Context, server, user string) error {
+	var to sipmsg.Uri
+	sipmsg.ParseUri("sip:"+user+"@acme.test", &to)
+	req := sipmsg.NewRequest(sipmsg.REGISTER, sipmsg.Uri{Scheme: "sip", Host: "acme.test"})
+	req.SetDestination(server)
+	req.AppendHeader(&sipmsg.ToHeader{Address: to})
+	from := &sipmsg.FromHeader{Address: to, Params: sipmsg.NewParams()}
+	from.Params.Add("tag", sipmsg.GenerateTagN(10))
+	req.AppendHeader(from)
+	req.AppendHeader(&sipmsg.ContactHeader{Address: sipmsg.Uri{Scheme: "sip", User: user,
+		Host: "127.0.0.1", Port: u.port}})
+	req.AppendHeader(sipmsg.NewHeader("Expires", "300"))
+	res, err := u.cli.Do(ctx, req)
+	if err != nil {
+		return err
+	}
+	if res.StatusCode != 200 {
+		return fmt.Errorf("register: %d %s", res.StatusCode, res.Reason)
+	}
+
+	return nil
 }
 
 func (u *ccUA) setAnswer(f func(d *sipgo.DialogServerSession)) {
@@ -367,10 +435,11 @@ func ringForeverUA(d *sipgo.DialogServerSession) {
 // call places a call from the UA to user@acme.test through the server.
 func (u *ccUA) call(ctx context.Context, server, user string,
 	hdrs ...sipmsg.Header) (*sipgo.DialogClientSession, error) {
-	var to sipmsg.Uri
+	var ruri, to sipmsg.Uri
+	sipmsg.ParseUri("sip:"+user+"@"+server, &ruri)
 	sipmsg.ParseUri("sip:"+user+"@acme.test", &to)
-	req := sipmsg.NewRequest(sipmsg.INVITE, to)
-	req.SetDestination(server)
+	req := sipmsg.NewRequest(sipmsg.INVITE, ruri)
+	req.AppendHeader(&sipmsg.ToHeader{Address: to})
 	from := &sipmsg.FromHeader{Address: sipmsg.Uri{Scheme: "sip", User: "alice",
 		Host: "acme.test"}, Params: sipmsg.NewParams()}
 	from.Params.Add("tag", sipmsg.GenerateTagN(10))

@@ -12,14 +12,14 @@ import (
 // response, the completed callback's status and the application requests.
 func TestCallOutcomes(t *testing.T) {
 	tests := []struct {
-		name     string
-		routes   map[string]string // path -> document, "!500" for a status
-		callee   func(u *ccUA) func(*sipgo.DialogServerSession)
-		code     int    // caller's final response
-		status   string // CallStatus of the final callback
-		asked    string // a path that must have been requested ...
-		param    string // ... with this parameter ...
-		value    string // ... set to this value
+		name   string
+		routes map[string]string // path -> document, "!500" for a status
+		callee func(u *ccUA) func(*sipgo.DialogServerSession)
+		code   int    // caller's final response
+		status string // CallStatus of the final callback
+		asked  string // a path that must have been requested ...
+		param  string // ... with this parameter ...
+		value  string // ... set to this value
 	}{
 		{name: "reject busy", routes: map[string]string{
 			"/voice": `<Response><Reject reason="busy"/></Response>`},
