@@ -123,6 +123,14 @@ func TestParse(t *testing.T) {
 			},
 		},
 		{
+			name: "same port on different hosts",
+			yaml: "sip:\n  listen: 10.0.0.1:5060\n  ws_listen: 10.0.0.2:5060\n" +
+				"api:\n  listen: 127.0.0.1:0\nmedia:\n  ports: 5062-6000\n",
+			check: func(t *testing.T, c *Config) {
+				eq(t, c.SIP.WSListen, "10.0.0.2:5060")
+			},
+		},
+		{
 			name: "websocket only",
 			yaml: "sip:\n  listen: \"\"\n  ws_listen: 127.0.0.1:8088\n",
 			check: func(t *testing.T, c *Config) {
@@ -248,6 +256,16 @@ func TestParseErrors(t *testing.T) {
 			ErrInvalid},
 		{"no sip listener", "sip:\n  listen: \"\"\n", nil,
 			[]string{`sip.listen: "": must be set unless sip.tls_listen or sip.ws_listen is`},
+			ErrInvalid},
+		{"tls on the sip port", "sip:\n  listen: 0.0.0.0:5060\n  ws_listen: 10.0.0.1:5060\n", nil,
+			[]string{`sip.ws_listen: "10.0.0.1:5060": uses the same TCP port as sip.listen`},
+			ErrInvalid},
+		{"api on the websocket port", "", map[string]string{
+			"PATCHBAY_SIP_WS_LISTEN": "127.0.0.1:8080", "PATCHBAY_API_LISTEN": "127.0.0.1:8080"},
+			[]string{"api.listen (PATCHBAY_API_LISTEN)", "same TCP port as sip.ws_listen"},
+			ErrInvalid},
+		{"media range holds sip port", "media:\n  ports: 5000-6000\n", nil,
+			[]string{`media.ports: "5000-6000": holds the SIP port 5060 of sip.listen (line 2)`},
 			ErrInvalid},
 		{"listen without port", "sip:\n  listen: 10.0.0.1\n", nil,
 			[]string{`sip.listen: "10.0.0.1": not a host:port`}, ErrInvalid},

@@ -67,6 +67,7 @@ func (c *Config) validate() []error {
 	ck.check("accounting.heartbeat", c.Accounting.Heartbeat.String(),
 		positive(c.Accounting.Heartbeat))
 	ck.check("accounting.node_id", c.Accounting.NodeID, checkNodeID(c.Accounting.NodeID))
+	c.checkClashes(ck)
 
 	return ck.errs
 }
