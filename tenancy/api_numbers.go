@@ -1,5 +1,10 @@
 package tenancy
 
+import (
+	"context"
+	"net/url"
+)
+
 type numberView struct {
 	baseView
 	PhoneNumber          string `json:"phone_number"`
@@ -69,7 +74,12 @@ func (a *API) mountNumbers() {
 			return applyNumber(f, v)
 		},
 		create: s.CreateIncomingNumber, fetch: s.IncomingNumber, update: s.UpdateIncomingNumber,
-		remove: s.DeleteIncomingNumber, list: s.ListIncomingNumbers,
+		remove: s.DeleteIncomingNumber,
+		filtered: func(ctx context.Context, accountSID string, p Page,
+			q url.Values) ([]*IncomingNumber, bool, error) {
+			return s.ListIncomingNumbers(ctx, accountSID, p,
+				NumberFilter{PhoneNumber: q.Get("PhoneNumber"), FriendlyName: q.Get("FriendlyName")})
+		},
 		view: viewNumber, sidOf: func(v *IncomingNumber) string { return v.SID },
 	}.resource())
 }

@@ -1,6 +1,9 @@
 package tenancy
 
-import "context"
+import (
+	"context"
+	"net/url"
+)
 
 // ownedSpec describes a collection owned directly by an account
 // (applications, numbers, domains, trunks) in terms of its store methods;
@@ -16,8 +19,12 @@ type ownedSpec[T any] struct {
 		mutate func(*T) error) (*T, error)
 	remove func(ctx context.Context, accountSID, sid string) error
 	list   func(ctx context.Context, accountSID string, p Page) ([]*T, bool, error)
-	view   func(sc scope, uri string, v *T) any
-	sidOf  func(v *T) string
+	// filtered, when set, lists instead of list, reading filters from the
+	// query string.
+	filtered func(ctx context.Context, accountSID string, p Page,
+		q url.Values) ([]*T, bool, error)
+	view  func(sc scope, uri string, v *T) any
+	sidOf func(v *T) string
 }
 
 func (o ownedSpec[T]) resource() resource[T] {
@@ -42,6 +49,10 @@ func (o ownedSpec[T]) resource() resource[T] {
 			return o.remove(ctx, sc.acct.SID, sid)
 		},
 		list: func(ctx context.Context, sc scope, p Page) ([]*T, bool, error) {
+			if o.filtered != nil {
+				return o.filtered(ctx, sc.acct.SID, p, sc.query)
+			}
+
 			return o.list(ctx, sc.acct.SID, p)
 		},
 		view:  o.view,

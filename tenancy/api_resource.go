@@ -3,6 +3,7 @@ package tenancy
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strings"
 )
 
@@ -13,6 +14,7 @@ type scope struct {
 	acct   *Account
 	parent string
 	caller caller
+	query  url.Values // the request's query string, for list filters
 }
 
 // resource describes one REST collection so that every collection has the
@@ -64,7 +66,8 @@ func mount[T any](a *API, res resource[T]) {
 }
 
 func scopeOf(r *http.Request, acct *Account) scope {
-	return scope{acct: acct, parent: r.PathValue("ParentSid"), caller: callerFrom(r.Context())}
+	return scope{acct: acct, parent: r.PathValue("ParentSid"), caller: callerFrom(r.Context()),
+		query: r.URL.Query()}
 }
 
 // itemSID is the {Sid} path segment without its ".json".

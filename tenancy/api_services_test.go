@@ -2,6 +2,7 @@ package tenancy
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 )
 
@@ -79,5 +80,47 @@ func TestAPILimits(t *testing.T) {
 	got = h.must(http.StatusOK, operator, "POST", path, vals("AllowedPrefixes", ""))
 	if len(got["allowed_prefixes"].([]any)) != 0 || got["concurrent_calls"] != 5.0 {
 		t.Errorf("clearing prefixes: %v", got)
+	}
+}
+
+func TestAPINumberListFilters(t *testing.T) {
+	h := newHarness(t, APIOptions{})
+	a := h.account(operator, "numbers")
+	other := h.account(operator, "other")
+	coll := "/2010-04-01/Accounts/" + a.user + "/IncomingPhoneNumbers.json"
+	for _, n := range []string{"+14155550100", "+14155550101", "+442071234567"} {
+		h.post(a, coll, vals("PhoneNumber", n))
+	}
+	h.post(other, "/2010-04-01/Accounts/"+other.user+"/IncomingPhoneNumbers.json",
+		vals("PhoneNumber", "+14155550102"))
+	cases := []struct {
+		query string
+		want  int
+	}{
+		{"?PhoneNumber=%2B1415", 2},
+		{"?PhoneNumber=555010*", 2},
+		{"?PhoneNumber=2071234567", 1},
+		{"?FriendlyName=%2B442071234567", 1},
+		{"?PhoneNumber=%2B1415&FriendlyName=nobody", 0},
+		{"?PhoneNumber=%2B1415555010*&PageSize=1", 1},
+	}
+	for _, c := range cases {
+		t.Run(c.query, func(t *testing.T) {
+			h.t = t
+			out := h.must(http.StatusOK, a, "GET", coll+c.query, nil)
+			if n := len(out["incoming_phone_numbers"].([]any)); n != c.want {
+				t.Errorf("%d numbers, want %d", n, c.want)
+			}
+		})
+	}
+	h.t = t
+	out := h.must(http.StatusOK, a, "GET", coll+"?PhoneNumber=%2B1415&PageSize=1", nil)
+	next, _ := out["next_page_uri"].(string)
+	if !strings.Contains(next, "PhoneNumber=%2B1415") {
+		t.Errorf("next_page_uri %q drops the filter", next)
+	}
+	body := h.must(http.StatusBadRequest, a, "GET", coll+"?PhoneNumber=abc", nil)
+	if msg, _ := body["message"].(string); !strings.HasPrefix(msg, "PhoneNumber:") {
+		t.Errorf("message %q", msg)
 	}
 }

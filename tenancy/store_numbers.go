@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -75,10 +76,42 @@ func (s *Store) IncomingNumber(ctx context.Context, accountSID,
 	return s.t.numbers.get(ctx, s.db, accountSID, sid)
 }
 
-// ListIncomingNumbers returns page p of the account's numbers.
-func (s *Store) ListIncomingNumbers(ctx context.Context, accountSID string,
-	p Page) ([]*IncomingNumber, bool, error) {
-	return s.t.numbers.list(ctx, s.db, p, accountSID)
+// NumberFilter narrows ListIncomingNumbers; empty fields match everything.
+type NumberFilter struct {
+	// PhoneNumber matches numbers containing it, '*' standing for any one
+	// digit, as the CPaaS API does: "+1415" or "555*01".
+	PhoneNumber  string
+	FriendlyName string // exact match
+}
+
+// ListIncomingNumbers returns page p of the account's numbers that match f.
+// A PhoneNumber filter with characters other than '+', digits and '*' is
+// an ErrInvalid *FieldError.
+func (s *Store) ListIncomingNumbers(ctx context.Context, accountSID string, p Page,
+	f NumberFilter) ([]*IncomingNumber, bool, error) {
+	var cond string
+	var args []any
+	if f.PhoneNumber != "" {
+		pattern, err := numberPattern(f.PhoneNumber)
+		if err != nil {
+			return nil, false, err
+		}
+		cond, args = "AND phone_number LIKE ?", append(args, pattern)
+	}
+	if f.FriendlyName != "" {
+		cond, args = cond+" AND friendly_name = ?", append(args, f.FriendlyName)
+	}
+
+	return s.t.numbers.listWhere(ctx, s.db, p, cond, args, accountSID)
+}
+
+// numberPattern turns a PhoneNumber filter into a LIKE pattern.
+func numberPattern(filter string) (string, error) {
+	if len(filter) > 16 || strings.Trim(filter, "+0123456789*") != "" {
+		return "", invalid("PhoneNumber", "filter may hold only '+', digits and '*'")
+	}
+
+	return "%" + strings.ReplaceAll(filter, "*", "_") + "%", nil
 }
 
 // UpdateIncomingNumber applies mutate to the account's number sid in one

@@ -74,6 +74,17 @@ func (t *table[T]) list(ctx context.Context, q querier, p Page, scope ...any) ([
 	return scanPage(rows, err, p, t.scan)
 }
 
+// listWhere is list with cond ("AND col = ?" clauses) added to the scope.
+// cond must be built from column names, never from input.
+func (t *table[T]) listWhere(ctx context.Context, q querier, p Page, cond string, args []any,
+	scope ...any) ([]*T, bool, error) {
+	p = p.normalized()
+	query := strings.Replace(t.listSQL, " ORDER BY ", " "+cond+" ORDER BY ", 1)
+	rows, err := q.QueryContext(ctx, query, append(append(scope, args...), limitArgs(p)...)...)
+
+	return scanPage(rows, err, p, t.scan)
+}
+
 // insert writes a new row.
 func (t *table[T]) insert(ctx context.Context, q querier, v *T) error {
 	if _, err := q.ExecContext(ctx, t.insertSQL, t.values(v)...); err != nil {
