@@ -271,23 +271,48 @@ type sippEnv struct {
 // offered algorithms yet, so the digest server is swapped before Start.
 func newSippEnv(t *testing.T, algs ...digest.Algorithm) *sippEnv {
 	t.Helper()
-	loc := location.NewMemory(nil)
-	cfg := Config{Listen: "127.0.0.1:0", RingTimeout: 10 * time.Second,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	srv, err := NewServer(cfg, newDirectory(), loc)
+
+	return newSippEnvDir(t, newDirectory(), algs...)
+}
+
+// newSippEnvDir is newSippEnv over the directory d.
+func newSippEnvDir(t *testing.T, d *fakeDirectory, algs ...digest.Algorithm) *sippEnv {
+	t.Helper()
+	e, stop, err := startSippEnv(d, algs...)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(stop)
+
+	return e
+}
+
+// startSippEnv starts a server over d and returns it with its stop
+// function. It may run on any goroutine.
+func startSippEnv(d *fakeDirectory, algs ...digest.Algorithm) (*sippEnv, func(), error) {
+	loc := location.NewMemory(nil)
+	cfg := Config{Listen: "127.0.0.1:0", RingTimeout: 10 * time.Second,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if os.Getenv("PATCHBAY_TEST_SIP_LOG") != "" {
+		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr,
+			&slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	srv, err := NewServer(cfg, d, loc)
+	if err != nil {
+		loc.Close()
+		return nil, nil, err
+	}
 	srv.auth = digest.NewServer(digest.Options{NonceTTL: DefaultNonceTTL, Algorithms: algs})
 	if err := srv.Start(context.Background()); err != nil {
-		t.Fatal(err)
+		loc.Close()
+		return nil, nil, err
 	}
-	t.Cleanup(func() {
+	stop := func() {
 		srv.Close()
 		loc.Close()
-	})
+	}
 
-	return &sippEnv{srv: srv, addr: srv.Addr("udp").String()}
+	return &sippEnv{srv: srv, addr: srv.Addr("udp").String()}, stop, nil
 }
 
 // waitBinding waits until aor has a binding.
