@@ -2,7 +2,11 @@ package accounting
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"time"
+
+	"github.com/mattn/go-sqlite3"
 )
 
 // op is one write handed to the writer goroutine. apply runs inside the
@@ -80,32 +84,29 @@ func (l *Ledger) writeLoop() {
 	}
 }
 
-// commit applies batch in one transaction and reports to each op.
-func (l *Ledger) commit(batch []*op, errs []error) []error {
-	ctx := context.Background()
-	tx, err := l.db.BeginTx(ctx, nil)
-	if err != nil {
-		l.log.Error("accounting batch begin failed", "error", err, "writes", len(batch))
-		for _, o := range batch {
-			o.report(fmt.Errorf("accounting: begin: %w", err))
-		}
+// commitAttempts bounds how often a batch is retried while the database
+// is locked by another writer; each attempt itself waits up to the
+// connection's busy timeout (10 s with tenancy.OpenDB).
+const commitAttempts = 6
 
-		return errs
-	}
-	b := newBatch(tx, &l.stmts)
-	for _, o := range batch {
-		errs = append(errs, o.apply(ctx, b))
-	}
-	err = b.flush(ctx)
-	if err == nil {
-		err = tx.Commit()
-	} else {
-		tx.Rollback()
+// commit applies batch in one transaction and reports to each op. A batch
+// that fails because the database is busy is retried whole, so that a long
+// writer elsewhere delays CDRs instead of losing them.
+func (l *Ledger) commit(batch []*op, errs []error) []error {
+	var err error
+	for attempt := 1; ; attempt++ {
+		errs, err = l.tryCommit(batch, errs[:0])
+		if err == nil || !busy(err) || attempt == commitAttempts {
+			break
+		}
+		l.log.Warn("accounting batch retried, database busy", "attempt", attempt,
+			"writes", len(batch))
+		time.Sleep(time.Duration(attempt) * 50 * time.Millisecond)
 	}
 	if err != nil {
-		l.log.Error("accounting batch commit failed", "error", err, "writes", len(batch))
+		l.log.Error("accounting batch failed", "error", err, "writes", len(batch))
 		for _, o := range batch {
-			o.report(fmt.Errorf("accounting: commit: %w", err))
+			o.report(err)
 		}
 
 		return errs
@@ -121,4 +122,35 @@ func (l *Ledger) commit(batch []*op, errs []error) []error {
 	}
 
 	return errs
+}
+
+// tryCommit runs one attempt of a batch: it returns each op's error and the
+// error, if any, that undid the whole batch.
+func (l *Ledger) tryCommit(batch []*op, errs []error) ([]error, error) {
+	ctx := context.Background()
+	tx, err := l.db.BeginTx(ctx, nil)
+	if err != nil {
+		return errs, fmt.Errorf("accounting: begin: %w", err)
+	}
+	b := newBatch(tx, &l.stmts)
+	for _, o := range batch {
+		errs = append(errs, o.apply(ctx, b))
+	}
+	if err := b.flush(ctx); err != nil {
+		_ = tx.Rollback()
+
+		return errs, err
+	}
+	if err := tx.Commit(); err != nil {
+		return errs, fmt.Errorf("accounting: commit: %w", err)
+	}
+
+	return errs, nil
+}
+
+// busy reports whether err means another connection holds the database.
+func busy(err error) bool {
+	var se sqlite3.Error
+
+	return errors.As(err, &se) && (se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked)
 }

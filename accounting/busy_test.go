@@ -1,0 +1,53 @@
+package accounting
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// TestBusyDatabaseDelaysWrites holds the write lock from another
+// connection for longer than the ledger's busy timeout and checks that the
+// leg is still recorded, after the lock is released, not lost.
+func TestBusyDatabaseDelaysWrites(t *testing.T) {
+	ctx := context.Background()
+	file := filepath.Join(t.TempDir(), "busy.db")
+	dsn := "file:" + file + "?_journal_mode=WAL&_busy_timeout=100&_synchronous=FULL" +
+		"&_txlock=immediate"
+	db, err := sql.Open("sqlite3", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	l, err := Open(ctx, Config{DB: db, Node: "node-busy", HeartbeatInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+
+	other, err := sql.Open("sqlite3", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { other.Close() })
+	tx, err := other.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const hold = 400 * time.Millisecond
+	time.AfterFunc(hold, func() { tx.Rollback() })
+
+	start := time.Now()
+	err = l.OpenLeg(ctx, LegStart{SID: legSID(1), AccountSID: acctA, Direction: DirInbound})
+	if err != nil {
+		t.Fatalf("OpenLeg while the database was busy: %v", err)
+	}
+	if waited := time.Since(start); waited < hold {
+		t.Fatalf("OpenLeg returned after %s, before the lock was released", waited)
+	}
+	if c := mustCDR(t, l, legSID(1)); c.Status != StatusQueued {
+		t.Fatalf("cdr = %+v", c)
+	}
+}
