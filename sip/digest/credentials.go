@@ -25,16 +25,17 @@ type Credentials struct {
 }
 
 // ParseCredentials parses a "Digest ..." header value. It returns an error
-// wrapping ErrMalformed that names the problem when the scheme is not
-// Digest, the syntax is broken, a parameter repeats, or one of username,
-// realm, nonce, uri and response is missing. It never panics.
+// wrapping ErrMalformed that names the problem when the syntax is broken,
+// a parameter repeats, or one of username, realm, nonce, uri and response
+// is missing; when the scheme is not Digest the error wraps ErrScheme as
+// well. It never panics.
 func ParseCredentials(header string) (*Credentials, error) {
 	if len(header) > maxHeaderLen {
 		return nil, fmt.Errorf("%w: header longer than %d bytes", ErrMalformed, maxHeaderLen)
 	}
 	rest, ok := cutScheme(header)
 	if !ok {
-		return nil, fmt.Errorf("%w: scheme is not Digest", ErrMalformed)
+		return nil, fmt.Errorf("%w (%w)", ErrScheme, ErrMalformed)
 	}
 	c := &Credentials{}
 	seen := 0

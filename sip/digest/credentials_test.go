@@ -40,13 +40,16 @@ func TestParseCredentials(t *testing.T) {
 		}},
 		{file: "repeated.txt", wantErr: `parameter "username" repeated`},
 		{file: "unterminated.txt", wantErr: "unterminated quoted value"},
-		{file: "basic.txt", wantErr: "scheme is not Digest"},
+		{file: "basic.txt", wantErr: "not the Digest scheme"},
 		{file: "missing_comma.txt", wantErr: "expected ','"},
 		{file: "no_username.txt", wantErr: "missing username"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
 			got, err := ParseCredentials(readSeed(t, tt.file))
+			if tt.file == "basic.txt" && !errors.Is(err, ErrScheme) {
+				t.Errorf("Basic credentials: %v, want ErrScheme", err)
+			}
 			if tt.wantErr != "" {
 				if !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("error %v, want ErrMalformed containing %q", err, tt.wantErr)
@@ -68,9 +71,9 @@ func TestParseCredentialsEdges(t *testing.T) {
 	tests := []struct {
 		name, header, wantErr string
 	}{
-		{"empty", "", "scheme is not Digest"},
-		{"scheme only", "Digest", "scheme is not Digest"},
-		{"scheme glued", "Digestusername=a", "scheme is not Digest"},
+		{"empty", "", "not the Digest scheme"},
+		{"scheme only", "Digest", "not the Digest scheme"},
+		{"scheme glued", "Digestusername=a", "not the Digest scheme"},
 		{"no value", "Digest username", "has no value"},
 		{"empty token", "Digest username=,realm=r", "empty value"},
 		{"bad name", "Digest =x", "expected a parameter name"},

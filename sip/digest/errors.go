@@ -8,6 +8,12 @@ var (
 	// the problem. Answer 400 or challenge again.
 	ErrMalformed = errors.New("digest: malformed credentials")
 
+	// ErrScheme means the header uses another scheme than Digest (Basic,
+	// say). It comes wrapped together with ErrMalformed; a registrar
+	// should answer it with a Digest challenge (RFC 4475 section 3.3.7),
+	// not 400.
+	ErrScheme = errors.New("digest: not the Digest scheme")
+
 	// ErrUnsupported means the credentials use an algorithm or qop that
 	// this package does not implement. Challenge again.
 	ErrUnsupported = errors.New("digest: unsupported algorithm or qop")
