@@ -89,6 +89,17 @@ func adminToken(dir, configured string, announce io.Writer) (token string, err e
 	return token, nil
 }
 
+// tokenFileExposed reports the mode of <dir>/admin_token when users other
+// than its owner may read or write it.
+func tokenFileExposed(dir string) (os.FileMode, bool) {
+	fi, err := os.Stat(filepath.Join(dir, tokenFileName))
+	if err != nil || fi.Mode().Perm()&0o077 == 0 {
+		return 0, false
+	}
+
+	return fi.Mode().Perm(), true
+}
+
 func readToken(file string) (string, error) {
 	b, err := os.ReadFile(file)
 	if errors.Is(err, fs.ErrNotExist) {

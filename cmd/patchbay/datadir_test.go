@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/hex"
 	"errors"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -182,5 +184,39 @@ func TestOpenDBPrivate(t *testing.T) {
 		if fi.Mode().Perm() != 0o600 {
 			t.Errorf("%s has mode %v, want 0600", name, fi.Mode().Perm())
 		}
+	}
+}
+
+func TestTokenFileExposedWarning(t *testing.T) {
+	tests := []struct {
+		name string
+		mode os.FileMode
+		warn bool
+	}{
+		{"private", 0o600, false},
+		{"group readable", 0o640, true},
+		{"world readable", 0o644, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := testConfig(t, map[string]string{"PATCHBAY_ADMIN_TOKEN": ""})
+			file := filepath.Join(cfg.DataDir, tokenFileName)
+			writeFile(t, file, "stored-token-0123456789\n")
+			if err := os.Chmod(file, tt.mode); err != nil {
+				t.Fatal(err)
+			}
+			var logs bytes.Buffer
+			s, err := openServer(t.Context(), cfg, slog.New(slog.NewTextHandler(&logs, nil)),
+				io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.Close()
+			eq(t, s.adminToken, "stored-token-0123456789")
+			eq(t, strings.Contains(logs.String(), "admin token file is open"), tt.warn)
+			if strings.Contains(logs.String(), "stored-token") {
+				t.Error("the token was logged")
+			}
+		})
 	}
 }

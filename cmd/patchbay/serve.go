@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -125,6 +126,10 @@ func (s *server) openAPI(announce io.Writer) error {
 		return err
 	}
 	s.adminToken = token
+	if mode, exposed := tokenFileExposed(s.cfg.DataDir); exposed && s.cfg.AdminToken == "" {
+		s.log.Warn("admin token file is open to other users; chmod 600 it",
+			"file", filepath.Join(s.cfg.DataDir, tokenFileName), "mode", mode.String())
+	}
 	s.api = tenancy.NewAPI(s.store, tenancy.APIOptions{
 		Logger:       s.log,
 		AdminToken:   token,
