@@ -19,8 +19,9 @@ type Config struct {
 	DataDir string `yaml:"data_dir"`
 
 	// PublicAddr is the IP address or host name that peers use to reach
-	// this node, put in Contact, Record-Route and SDP. When empty it is the
-	// host of SIP.Listen, or 127.0.0.1 when that host is unspecified.
+	// this node, put in Via, Contact and Record-Route, and in SDP unless
+	// Media.PublicAddr is set. When empty it is the host of SIP.Listen, or
+	// 127.0.0.1 when that host is unspecified or empty.
 	PublicAddr string `yaml:"public_addr"`
 
 	// AdminToken is the operator's credential for the REST API (empty: read
