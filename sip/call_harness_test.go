@@ -52,7 +52,15 @@ type ccApp struct {
 	mu  sync.Mutex
 	// routes and reqs are guarded by mu.
 	routes map[string]func(url.Values) string
+	files  map[string][]byte
 	reqs   []ccAppReq
+}
+
+// file serves body as audio/wav at path.
+func (a *ccApp) file(path string, body []byte) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.files[path] = body
 }
 
 type ccAppReq struct {
@@ -65,7 +73,14 @@ func (a *ccApp) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	a.mu.Lock()
 	a.reqs = append(a.reqs, ccAppReq{r.URL.Path, r.Form})
 	h := a.routes[r.URL.Path]
+	file := a.files[r.URL.Path]
 	a.mu.Unlock()
+	if file != nil {
+		w.Header().Set("Content-Type", "audio/wav")
+		w.Write(file)
+
+		return
+	}
 	if h == nil {
 		w.WriteHeader(http.StatusNoContent)
 
@@ -148,7 +163,7 @@ func newCCEnv(t *testing.T) *ccEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { e.ledger.Close() })
-	e.app = &ccApp{routes: map[string]func(url.Values) string{}}
+	e.app = &ccApp{routes: map[string]func(url.Values) string{}, files: map[string][]byte{}}
 	e.app.srv = httptest.NewServer(e.app)
 	t.Cleanup(e.app.srv.Close)
 	e.setupTenant(ctx)

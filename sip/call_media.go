@@ -139,52 +139,58 @@ func (c *call) gather(ctx context.Context, doc *webhook.Document,
 	}
 	drainDTMF(c.sess)
 	digits := make(chan rune, 64)
+	cctx, stopCollect := context.WithCancel(ctx)
+	defer stopCollect()
+	go c.collectDTMF(cctx, digits)
 	pctx, stopPrompt := context.WithCancel(ctx)
 	defer stopPrompt()
-	go c.collectDTMF(pctx, digits)
 	promptDone := make(chan error, 1)
 	go func() { promptDone <- c.prompt(pctx, doc, g.Nested) }()
 
-	got, finished := c.readDigits(ctx, g, digits, promptDone, stopPrompt)
+	got, key := c.readDigits(ctx, g, digits, promptDone, stopPrompt)
 	if ctx.Err() != nil {
 		return nil, c.ctx.Err() != nil, nil
 	}
-	if got == "" && !finished {
+	if got == "" && key == "" {
 		return nil, false, nil
 	}
 	u, err := webhook.ResolveURL(doc.URL, g.Action)
 	if err != nil {
 		return nil, false, err
 	}
-	extra := map[string][]string{"Digits": {got}, "FinishedOnKey": {""}}
+	extra := map[string][]string{"Digits": {got}}
+	if key != "" && key != "numDigits" {
+		extra["FinishedOnKey"] = []string{key}
+	}
 	next, err := c.fetch(ctx, u, g.Method, extra)
 
 	return next, false, err
 }
 
 // readDigits collects digits until numDigits, finishOnKey or the timeout
-// after the prompt (or the last digit).
+// after the prompt (or the last digit). It returns the digits and what
+// ended the input: the finish key, "numDigits", or "" for a timeout.
 func (c *call) readDigits(ctx context.Context, g *markup.Gather, digits <-chan rune,
-	promptDone <-chan error, stopPrompt func()) (string, bool) {
+	promptDone <-chan error, stopPrompt func()) (string, string) {
 	var got strings.Builder
 	var timer <-chan time.Time
 	for {
 		select {
 		case <-ctx.Done():
-			return got.String(), false
+			return got.String(), ""
 		case <-promptDone:
 			promptDone = nil
 			timer = time.After(g.Timeout)
 		case <-timer:
-			return got.String(), false
+			return got.String(), ""
 		case d := <-digits:
 			stopPrompt()
 			if g.FinishOnKey != "" && string(d) == g.FinishOnKey {
-				return got.String(), true
+				return got.String(), g.FinishOnKey
 			}
 			got.WriteRune(d)
 			if g.NumDigits > 0 && got.Len() >= g.NumDigits {
-				return got.String(), true
+				return got.String(), "numDigits"
 			}
 			timer = time.After(g.Timeout)
 		}
