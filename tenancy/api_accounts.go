@@ -102,7 +102,10 @@ func (a *API) listAccounts(w http.ResponseWriter, r *http.Request) {
 	if !c.operator() {
 		root = c.account.SID
 	}
-	accts, more, err := a.store.ListAccounts(r.Context(), root, p)
+	q := r.URL.Query()
+	filter := AccountFilter{FriendlyName: q.Get("FriendlyName"),
+		Status: AccountStatus(q.Get("Status"))}
+	accts, more, err := a.store.FindAccounts(r.Context(), root, p, filter)
 	if err != nil {
 		a.fail(w, r, err)
 

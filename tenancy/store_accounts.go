@@ -248,6 +248,18 @@ func applyAccountUpdate(a *Account, u AccountUpdate) error {
 // a further page exists.
 func (s *Store) ListAccounts(ctx context.Context, parentSID string,
 	p Page) ([]*Account, bool, error) {
+	return s.FindAccounts(ctx, parentSID, p, AccountFilter{})
+}
+
+// AccountFilter narrows FindAccounts; empty fields match everything.
+type AccountFilter struct {
+	FriendlyName string        // exact match
+	Status       AccountStatus // the account's own status, not the effective one
+}
+
+// FindAccounts is ListAccounts restricted to the accounts matching f.
+func (s *Store) FindAccounts(ctx context.Context, parentSID string, p Page,
+	f AccountFilter) ([]*Account, bool, error) {
 	p = p.normalized()
 	roots := "SELECT sid, " + fmt.Sprintf(statusRank, "status") +
 		" FROM accounts WHERE parent_sid IS NULL"
@@ -261,7 +273,9 @@ func (s *Store) ListAccounts(ctx context.Context, parentSID string,
 		args = []any{rankOf(root.EffectiveStatus), parentSID}
 	}
 	query := fmt.Sprintf(accountTreeSQL, roots, fmt.Sprintf(statusRank, "a.status")) +
+		" WHERE (? = '' OR a.friendly_name = ?) AND (? = '' OR a.status = ?)" +
 		" ORDER BY a.created, a.sid LIMIT ? OFFSET ?"
+	args = append(args, f.FriendlyName, f.FriendlyName, f.Status, f.Status)
 	rows, err := s.db.QueryContext(ctx, query, append(args, limitArgs(p)...)...)
 
 	return scanPage(rows, err, p, scanRankedAccount)
