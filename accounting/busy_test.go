@@ -51,3 +51,28 @@ func TestBusyDatabaseDelaysWrites(t *testing.T) {
 		t.Fatalf("cdr = %+v", c)
 	}
 }
+
+// TestDurableSettings pins the settings the durability claims rest on: WAL
+// with synchronous=FULL, so a committed batch survives a crash of the
+// machine, not only of the process.
+func TestDurableSettings(t *testing.T) {
+	l, _ := openTestLedger(t, Config{})
+	conn, err := l.db.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var mode string
+	var sync int
+	if err := conn.QueryRowContext(context.Background(), "PRAGMA journal_mode").
+		Scan(&mode); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.QueryRowContext(context.Background(), "PRAGMA synchronous").
+		Scan(&sync); err != nil {
+		t.Fatal(err)
+	}
+	if mode != "wal" || sync != 2 {
+		t.Fatalf("journal_mode %s, synchronous %d; want wal and 2 (FULL)", mode, sync)
+	}
+}
