@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
+	"math"
 	"net"
 	"net/netip"
 	"os"
@@ -201,15 +202,16 @@ func bKeys(offered string) (*srtp.Context, *srtp.Context, string, error) {
 		base64.StdEncoding.EncodeToString(own), nil
 }
 
-// histogram counts latencies in 10 µs buckets up to 100 ms.
+// histogram counts latencies on a log scale: 100 buckets per decade
+// from 1 µs to 100 s (2.3% resolution).
 type histogram struct {
-	buckets [10001]atomic.Uint64
+	buckets [801]atomic.Uint64
 }
 
 func (h *histogram) add(d time.Duration) {
-	i := int(d / (10 * time.Microsecond))
-	if i < 0 {
-		i = 0
+	i := 0
+	if d > time.Microsecond {
+		i = int(100 * math.Log10(float64(d)/float64(time.Microsecond)))
 	}
 	h.buckets[min(i, len(h.buckets)-1)].Add(1)
 }
@@ -224,11 +226,18 @@ func (h *histogram) quantile(q float64) time.Duration {
 	for i := range h.buckets {
 		seen += h.buckets[i].Load()
 		if seen > want {
-			return time.Duration(i+1) * 10 * time.Microsecond
+			return bucketTop(i)
 		}
 	}
 
-	return time.Duration(len(h.buckets)) * 10 * time.Microsecond
+	return bucketTop(len(h.buckets) - 1)
+}
+
+// bucketTop is the upper bound of bucket i, rounded for printing.
+func bucketTop(i int) time.Duration {
+	d := time.Duration(math.Pow(10, float64(i+1)/100) * float64(time.Microsecond))
+
+	return d.Round(d / 100)
 }
 
 // result is one load run.
@@ -260,7 +269,9 @@ func blast(calls []*call, d time.Duration) *result {
 		}()
 	}
 	swg.Wait()
-	time.Sleep(300 * time.Millisecond)
+	// Late packets still count as received (with their latency) for a
+	// second after the last send; later ones count as lost.
+	time.Sleep(time.Second)
 	for _, c := range calls {
 		_ = c.a.SetReadDeadline(time.Now())
 		_ = c.b.SetReadDeadline(time.Now())
