@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -149,7 +150,7 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	if !c.operator() {
 		if wait, ok := a.limiter.allow(c.account.SID, time.Now()); !ok {
-			w.Header().Set("Retry-After", strconv.Itoa(int(wait/time.Second)+1))
+			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 			WriteError(w, http.StatusTooManyRequests, CodeTooManyRequests,
 				"too many requests for this account")
 

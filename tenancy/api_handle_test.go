@@ -38,10 +38,12 @@ func TestHandleAccountMountsForeignResources(t *testing.T) {
 	}
 	h.must(http.StatusNotFound, ts.s2, "GET", usage(ts.s1), nil)
 	h.must(http.StatusUnauthorized, creds{}, "GET", usage(ts.s1), nil)
+	h.must(http.StatusOK, ts.s2, "GET", "/2010-04-01/Accounts.json", nil)
+	h.must(http.StatusCreated, ts.s2, "POST", "/2010-04-01/Accounts.json", nil)
 	mu.Lock()
 	defer mu.Unlock()
-	if metered[ts.s1.user] != 2 || metered[ts.s2.user] != 0 {
-		t.Errorf("OnRequest counts %v, want 2 for the sub-account, none for refused requests", metered)
+	if metered[ts.s1.user] != 2 || metered[ts.s2.user] != 2 {
+		t.Errorf("OnRequest counts %v, want 2 for each sub-account, none for refused requests", metered)
 	}
 }
 
@@ -52,6 +54,17 @@ func TestAPIRateLimit(t *testing.T) {
 	apps := func(c creds) string { return "/2010-04-01/Accounts/" + c.user + "/Applications.json" }
 	h.must(http.StatusOK, a, "GET", apps(a), nil)
 	h.must(http.StatusOK, a, "GET", apps(a), nil)
+	req, _ := http.NewRequest("GET", h.srv.URL+apps(a), nil)
+	req.SetBasicAuth(a.user, a.pass)
+	resp, err := h.srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") != "2" {
+		t.Errorf("status %d, Retry-After %q; want 429 after 2s", resp.StatusCode,
+			resp.Header.Get("Retry-After"))
+	}
 	body := h.must(http.StatusTooManyRequests, a, "GET", apps(a), nil)
 	if body["code"] != float64(CodeTooManyRequests) || body["status"] != 429.0 {
 		t.Errorf("429 body %v", body)
