@@ -67,7 +67,9 @@ func applyEnv(env Env, cfg *Config, origins map[string]origin) []error {
 		}
 		if reason != "" {
 			origins[key] = origin{env: name, failed: true}
-			errs = append(errs, invalid(name, shown(key, s), reason))
+			fe := invalid(key, shown(key, s), reason)
+			fe.Env = name
+			errs = append(errs, fe)
 		}
 	})
 

@@ -29,17 +29,23 @@ const hiddenValue = "(hidden)"
 // joined with errors.Join; errors.As finds the first, and errors.Is matches
 // ErrInvalid, ErrUnknownKey or ErrDuplicateKey.
 type FieldError struct {
-	Key    string // dotted YAML path ("media.ports") or variable ("PATCHBAY_MEDIA_PORTS")
+	Key    string // dotted YAML path, e.g. "media.ports"
+	Env    string // the variable the value came from, e.g. "PATCHBAY_MEDIA_PORTS"; or ""
 	Value  string // the value as given; hiddenValue for secrets
 	Reason string // why it is refused, e.g. "start must be below end"
 	Line   int    // line in the YAML file; 0 when not from a file
 	Kind   error  // ErrInvalid, ErrUnknownKey or ErrDuplicateKey
 }
 
-// Error formats the problem as `conf: key: "value": reason`, with the file
-// line appended when known.
+// Error formats the problem as `conf: key: "value": reason`, with the
+// variable after the key when the value came from the environment and the
+// file line appended when it came from the file.
 func (e *FieldError) Error() string {
-	msg := "conf: " + e.Key + ": "
+	msg := "conf: " + e.Key
+	if e.Env != "" {
+		msg += " (" + e.Env + ")"
+	}
+	msg += ": "
 	switch {
 	case e.Kind == ErrUnknownKey || e.Kind == ErrDuplicateKey:
 	case e.Value == hiddenValue:

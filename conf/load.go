@@ -66,7 +66,7 @@ type origin struct {
 
 func (o origin) annotate(fe *FieldError) {
 	if o.env != "" {
-		fe.Key += " (" + o.env + ")"
+		fe.Env = o.env
 	} else {
 		fe.Line = o.line
 	}
