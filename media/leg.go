@@ -149,6 +149,10 @@ func (l *legConn) readLoop(conn *net.UDPConn, isRTCPSocket bool) {
 		from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
 		pkt := buf[:n]
 		switch {
+		case isRTCPSocket && l.mux.Load():
+			// With rtcp-mux the RTP reader owns RTCP (and its SRTCP
+			// context); stray packets on the RTCP port are dropped.
+			l.cnt.dropOther.Add(1)
 		case isRTCPSocket:
 			l.handleRTCP(pkt, from, &l.srcRTCP, &l.dstRTCP, plain, out)
 		case l.mux.Load() && isRTCP(pkt):
