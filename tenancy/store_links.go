@@ -88,8 +88,11 @@ func (l *link[T]) add(ctx context.Context, s *Store, accountSID, owner string, k
 
 		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
 
-	return out, err
+	return out, nil
 }
 
 // remove ends the association; ErrNotFound when the owner is not the

@@ -99,8 +99,11 @@ func (s *Store) SetService(ctx context.Context, accountSID string, name ServiceN
 
 		return writeService(ctx, tx, v)
 	})
+	if err != nil {
+		return nil, err
+	}
 
-	return out, err
+	return out, nil
 }
 
 const serviceSQL = `SELECT account_sid, name, enabled, options, price_plan_sid, updated
@@ -202,6 +205,9 @@ func (s *Store) SetLimits(ctx context.Context, accountSID string,
 
 		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
 
-	return out, err
+	return out, nil
 }
