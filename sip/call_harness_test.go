@@ -292,6 +292,7 @@ type ccUA struct {
 	mu      sync.Mutex
 	invites []*sipmsg.Request // guarded by mu
 	infos   []*sipmsg.Request // guarded by mu
+	acks    []*sipmsg.Request // guarded by mu
 	byes    chan struct{}
 }
 
@@ -323,7 +324,12 @@ func newCCUA(t *testing.T, user string) *ccUA {
 	u.dc = sipgo.NewDialogClientCache(u.cli, contact)
 	u.ds = sipgo.NewDialogServerCache(u.cli, contact)
 	u.srv.OnInvite(u.onInvite)
-	u.srv.OnAck(func(req *sipmsg.Request, tx sipmsg.ServerTransaction) { u.ds.ReadAck(req, tx) })
+	u.srv.OnAck(func(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+		u.mu.Lock()
+		u.acks = append(u.acks, req)
+		u.mu.Unlock()
+		u.ds.ReadAck(req, tx)
+	})
 	u.srv.OnBye(u.onBye)
 	u.srv.OnInfo(func(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		u.mu.Lock()
