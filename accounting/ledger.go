@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/patchbay/patchbay/tenancy"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // AccountTree is the view of the account hierarchy the ledger needs for
@@ -64,6 +65,9 @@ type Config struct {
 	HeartbeatInterval time.Duration
 	// Now is the clock (time.Now when nil). Tests set it.
 	Now func() time.Time
+	// Registerer receives the ledger's metrics (patchbay_accounting_*);
+	// nil keeps them in a private registry.
+	Registerer prometheus.Registerer
 }
 
 // Ledger records CDRs and usage, rates them and reads them back. It is safe
@@ -93,8 +97,9 @@ type Ledger struct {
 	legsMu sync.Mutex
 	legs   map[string]*legState
 
-	spend spendBook
-	plans planCache
+	spend   spendBook
+	plans   planCache
+	metrics *metrics
 }
 
 // Open migrates the accounting tables, closes the legs a crash left open on
@@ -121,6 +126,11 @@ func Open(ctx context.Context, cfg Config) (*Ledger, error) {
 	}
 	l.spend.init()
 	l.plans.init(l)
+	m, err := newMetrics(cfg.Registerer, l.openLegCount)
+	if err != nil {
+		return nil, err
+	}
+	l.metrics = m
 	if err := l.stmts.prepare(ctx, l.db); err != nil {
 		return nil, err
 	}
@@ -175,6 +185,13 @@ func (l *Ledger) Close() error {
 	})
 
 	return nil
+}
+
+func (l *Ledger) openLegCount() float64 {
+	l.legsMu.Lock()
+	defer l.legsMu.Unlock()
+
+	return float64(len(l.legs))
 }
 
 // Node returns the node name the ledger records legs under.

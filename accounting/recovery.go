@@ -37,6 +37,7 @@ func (l *Ledger) recover(ctx context.Context) error {
 	if err := l.applyRecovery(ctx, closings); err != nil {
 		return err
 	}
+	l.metrics.recovered.Add(float64(len(closings)))
 	l.log.Warn("closed legs left open by a crash", "legs", len(closings),
 		"last_heartbeat", last)
 

@@ -95,22 +95,28 @@ const commitAttempts = 6
 func (l *Ledger) commit(batch []*op, errs []error) []error {
 	var err error
 	for attempt := 1; ; attempt++ {
+		start := time.Now()
 		errs, err = l.tryCommit(batch, errs[:0])
+		l.metrics.commit.Observe(time.Since(start).Seconds())
 		if err == nil || !busy(err) || attempt == commitAttempts {
 			break
 		}
 		l.log.Warn("accounting batch retried, database busy", "attempt", attempt,
 			"writes", len(batch))
+		l.metrics.retries.Inc()
 		time.Sleep(time.Duration(attempt) * 50 * time.Millisecond)
 	}
 	if err != nil {
 		l.log.Error("accounting batch failed", "error", err, "writes", len(batch))
 		for _, o := range batch {
+			l.metrics.countWrite(err)
 			o.report(err)
 		}
 
 		return errs
 	}
+	l.metrics.batches.Inc()
+	l.metrics.batchSize.Observe(float64(len(batch)))
 	for i, o := range batch {
 		if errs[i] == nil && o.after != nil {
 			o.after()
@@ -118,6 +124,7 @@ func (l *Ledger) commit(batch []*op, errs []error) []error {
 		if o.done == nil && errs[i] != nil {
 			l.log.Error("accounting write without waiter failed", "error", errs[i])
 		}
+		l.metrics.countWrite(errs[i])
 		o.report(errs[i])
 	}
 
