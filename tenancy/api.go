@@ -72,6 +72,7 @@ func NewAPI(store *Store, opts APIOptions) *API {
 	}
 	a := &API{store: store, opts: opts, log: log.With("component", "tenancy_api"),
 		mux: http.NewServeMux(), limiter: newRateLimiter(opts.RateLimit, opts.RateBurst)}
+	a.mux.HandleFunc(catchAll, a.unrouted)
 	a.mountAccounts()
 	a.mountApplications()
 	a.mountNumbers()
@@ -119,34 +120,43 @@ func CallerSID(r *http.Request) (sid string, operator bool) {
 }
 
 // ServeHTTP routes the request, authenticates the caller, applies the rate
-// limit and the body limit, then serves it.
+// limit and the body limit, then serves it. Unknown paths answer 404 and
+// known paths with another method 405, before authentication.
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-	a.serve(rec, r)
+	a.mux.ServeHTTP(rec, r)
 	a.log.LogAttrs(r.Context(), slog.LevelDebug, "api request",
 		slog.String("method", r.Method), slog.String("path", r.URL.Path),
 		slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)))
 }
 
-func (a *API) serve(w http.ResponseWriter, r *http.Request) {
-	if _, pattern := a.mux.Handler(r); pattern == "" {
-		a.unrouted(w, r)
+// handle registers h under pattern behind admit, so that the mux routes a
+// request once and h runs only for an admitted caller.
+func (a *API) handle(pattern string, h http.HandlerFunc) {
+	a.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		if r, ok := a.admit(w, r); ok {
+			h(w, r)
+		}
+	})
+}
 
-		return
-	}
+// admit authenticates the caller, refuses an inactive account and one over
+// its rate, and limits the body. It returns the request carrying the
+// caller, or false once it has answered.
+func (a *API) admit(w http.ResponseWriter, r *http.Request) (*http.Request, bool) {
 	c, err := a.authenticate(r)
 	if err != nil {
 		w.Header().Set("WWW-Authenticate", `Basic realm="`+Realm+`"`)
 		WriteError(w, http.StatusUnauthorized, CodeAuthentication, "authentication failed")
 
-		return
+		return nil, false
 	}
 	if !c.operator() && !c.account.Active() {
 		WriteError(w, http.StatusForbidden, CodeAccountInactive,
 			"account is "+string(c.account.EffectiveStatus))
 
-		return
+		return nil, false
 	}
 	if !c.operator() {
 		if wait, ok := a.limiter.allow(c.account.SID, time.Now()); !ok {
@@ -154,12 +164,17 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request) {
 			WriteError(w, http.StatusTooManyRequests, CodeTooManyRequests,
 				"too many requests for this account")
 
-			return
+			return nil, false
 		}
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, a.opts.MaxBodyBytes)
-	a.mux.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, c)))
+
+	return r.WithContext(context.WithValue(r.Context(), callerKey{}, c)), true
 }
+
+// catchAll is the mux pattern of unrouted, which matches every request no
+// other pattern does.
+const catchAll = "/"
 
 // unrouted answers a request no route matches: 405 with an Allow header
 // when the path exists for other methods, else 404.
@@ -171,7 +186,7 @@ func (a *API) unrouted(w http.ResponseWriter, r *http.Request) {
 		}
 		probe := r.Clone(r.Context())
 		probe.Method = m
-		if _, pattern := a.mux.Handler(probe); pattern != "" {
+		if _, pattern := a.mux.Handler(probe); pattern != "" && pattern != catchAll {
 			allow = append(allow, m)
 		}
 	}
@@ -222,7 +237,7 @@ func (a *API) authenticate(r *http.Request) (caller, error) {
 // otherwise, limits the body size, calls OnRequest, then calls h with the
 // account. It panics, like ServeMux.Handle, on a conflicting pattern.
 func (a *API) HandleAccount(pattern string, h AccountHandler) {
-	a.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+	a.handle(pattern, func(w http.ResponseWriter, r *http.Request) {
 		sid := strings.TrimSuffix(r.PathValue("AccountSid"), ".json")
 		acct, err := a.visibleAccount(r.Context(), callerFrom(r.Context()), sid)
 		if err != nil {

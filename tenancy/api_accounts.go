@@ -45,8 +45,8 @@ func viewAccount(c caller, v *Account) accountView {
 // top-level accounts, an account creates its sub-accounts; each lists what
 // it may see.
 func (a *API) mountAccounts() {
-	a.mux.HandleFunc("POST /2010-04-01/Accounts.json", a.createAccount)
-	a.mux.HandleFunc("GET /2010-04-01/Accounts.json", a.listAccounts)
+	a.handle("POST /2010-04-01/Accounts.json", a.createAccount)
+	a.handle("GET /2010-04-01/Accounts.json", a.listAccounts)
 	a.HandleAccount("GET /2010-04-01/Accounts/{AccountSid}",
 		func(w http.ResponseWriter, r *http.Request, acct *Account) {
 			WriteJSON(w, http.StatusOK, viewAccount(callerFrom(r.Context()), acct))
