@@ -33,7 +33,11 @@ func TestCallsAPI(t *testing.T) {
 	for i := range 5 {
 		at := t0.Add(time.Duration(i) * time.Hour)
 		sid := legSID(i)
-		err := h.l.OpenLeg(ctx, LegStart{SID: sid, AccountSID: h.a.SID,
+		parent := ""
+		if i == 4 {
+			parent = legSID(0)
+		}
+		err := h.l.OpenLeg(ctx, LegStart{SID: sid, AccountSID: h.a.SID, ParentSID: parent,
 			Direction: DirOutboundDial, From: "+14155550100", To: "+442071234567",
 			Created: at, MediaMode: "relayed"})
 		if err != nil {
@@ -98,6 +102,15 @@ func TestCallsAPI(t *testing.T) {
 					page.NextPageURI, c.want, c.more)
 			}
 		})
+	}
+	var children struct {
+		Calls []callResource `json:"calls"`
+	}
+	h.do(t, h.as(h.a), "GET", base+"/Calls.json?ParentCallSid="+legSID(0), "", "", 200,
+		&children)
+	if len(children.Calls) != 1 || children.Calls[0].SID != legSID(4) ||
+		*children.Calls[0].ParentCallSID != legSID(0) {
+		t.Fatalf("children of %s = %+v", legSID(0), children.Calls)
 	}
 	for param, query := range map[string]string{"Status": "Status=happy",
 		"StartTime>": "StartTime>=yesterday", "Direction": "Direction=up",

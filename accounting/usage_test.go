@@ -86,6 +86,8 @@ func TestMeterAndUsageRecords(t *testing.T) {
 			1, 2, "1.1", 11_000},
 		{"total price", UsageQuery{IncludeSubaccounts: true, Category: CatTotalPrice},
 			CatTotalPrice, 1, 0, "0", 500 + 1_500 + 11_000},
+		{"yearly", UsageQuery{Category: CatAPIRequests, Granularity: GranularityYearly},
+			CatAPIRequests, 1, 5, "5", 500},
 		{"monthly", UsageQuery{Category: CatCallsOutboundAPI, Granularity: GranularityMonthly,
 			IncludeSubaccounts: true}, CatCallsOutboundAPI, 1, 2, "1.1", 11_000},
 	}
