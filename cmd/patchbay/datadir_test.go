@@ -18,6 +18,7 @@ func TestAdminToken(t *testing.T) {
 		configured string
 		file       *string // content of admin_token before the call; nil: absent
 		folder     bool    // admin_token is a folder
+		missingDir bool    // the data folder does not exist
 		wantToken  string  // "" with wantNew: any fresh 32-hex token
 		wantNew    bool    // generated, stored and announced
 		wantErr    error
@@ -31,10 +32,14 @@ func TestAdminToken(t *testing.T) {
 		{name: "file with two tokens", file: ptr("aaaaaaaaaaaaaaaaaa bbbbbbbbbbbbbbbbbb"),
 			wantErr: errAdminToken},
 		{name: "file is a folder", folder: true, wantErr: errAdminToken},
+		{name: "cannot store", missingDir: true, wantErr: errAdminToken},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
+			if tt.missingDir {
+				dir = filepath.Join(dir, "missing")
+			}
 			file := filepath.Join(dir, tokenFileName)
 			if tt.file != nil {
 				writeFile(t, file, *tt.file)
