@@ -62,10 +62,6 @@ func listsSetup(parent string, parentForm url.Values, lists string) func(*harnes
 }
 
 func crudCases() []crudCase {
-	domainForm := vals("DomainName", "d{Seq}.{AccountSid}.example.com")
-	linkCreate := func(field string) func(int) url.Values {
-		return func(i int) url.Values { return vals(field, fmt.Sprintf("{L%d}", i)) }
-	}
 
 	return []crudCase{
 		{name: "applications", coll: acctBase + "/Applications", listKey: "applications",
@@ -109,33 +105,16 @@ func crudCases() []crudCase {
 					"CidrPrefixLength", "24")
 			},
 			update: vals("IpAddress", "192.0.2.7"), field: "ip_address", want: "192.0.2.7"},
-		{name: "domain credential list mappings",
-			coll:    acctBase + "/SIP/Domains/{ParentSid}/CredentialListMappings",
-			listKey: "credential_list_mappings",
-			setup:   listsSetup(acctBase+"/SIP/Domains", domainForm, acctBase+"/SIP/CredentialLists"),
-			create:  linkCreate("CredentialListSid")},
-		{name: "domain ip acl mappings",
-			coll:    acctBase + "/SIP/Domains/{ParentSid}/IpAccessControlListMappings",
-			listKey: "ip_access_control_list_mappings",
-			setup: listsSetup(acctBase+"/SIP/Domains", domainForm,
-				acctBase+"/SIP/IpAccessControlLists"),
-			create: linkCreate("IpAccessControlListSid")},
-		{name: "auth calls credential list mappings",
-			coll:    acctBase + "/SIP/Domains/{ParentSid}/Auth/Calls/CredentialListMappings",
-			listKey: "contents",
-			setup:   listsSetup(acctBase+"/SIP/Domains", domainForm, acctBase+"/SIP/CredentialLists"),
-			create:  linkCreate("CredentialListSid")},
-		{name: "auth calls ip acl mappings",
-			coll:    acctBase + "/SIP/Domains/{ParentSid}/Auth/Calls/IpAccessControlListMappings",
-			listKey: "contents",
-			setup: listsSetup(acctBase+"/SIP/Domains", domainForm,
-				acctBase+"/SIP/IpAccessControlLists"),
-			create: linkCreate("IpAccessControlListSid")},
-		{name: "auth registrations credential list mappings",
-			coll:    acctBase + "/SIP/Domains/{ParentSid}/Auth/Registrations/CredentialListMappings",
-			listKey: "contents",
-			setup:   listsSetup(acctBase+"/SIP/Domains", domainForm, acctBase+"/SIP/CredentialLists"),
-			create:  linkCreate("CredentialListSid")},
+		mappingCase("domain credential list mappings", "CredentialListMappings",
+			"credential_list_mappings", credentialLists),
+		mappingCase("domain ip acl mappings", "IpAccessControlListMappings",
+			"ip_access_control_list_mappings", ipACLs),
+		mappingCase("auth calls credential list mappings", "Auth/Calls/CredentialListMappings",
+			"contents", credentialLists),
+		mappingCase("auth calls ip acl mappings", "Auth/Calls/IpAccessControlListMappings",
+			"contents", ipACLs),
+		mappingCase("auth registrations credential list mappings",
+			"Auth/Registrations/CredentialListMappings", "contents", credentialLists),
 		{name: "trunks", coll: v1Base + "/Trunks", listKey: "trunks",
 			create: func(i int) url.Values {
 				return vals("FriendlyName", fmt.Sprint("trunk ", i), "AuthUsername", "carrier",
@@ -151,15 +130,34 @@ func crudCases() []crudCase {
 			update: vals("Weight", "70"), field: "weight", want: "70"},
 		{name: "trunk ip acls", coll: v1Base + "/Trunks/{ParentSid}/IpAccessControlLists",
 			listKey: "ip_access_control_lists",
-			setup: listsSetup(v1Base+"/Trunks", vals("FriendlyName", "t"),
-				acctBase+"/SIP/IpAccessControlLists"),
-			create: linkCreate("IpAccessControlListSid")},
+			setup:   listsSetup(v1Base+"/Trunks", vals("FriendlyName", "t"), ipACLs.coll),
+			create:  linkCreate(ipACLs.field)},
 		{name: "trunk credential lists", coll: v1Base + "/Trunks/{ParentSid}/CredentialLists",
 			listKey: "credential_lists",
-			setup: listsSetup(v1Base+"/Trunks", vals("FriendlyName", "t"),
-				acctBase+"/SIP/CredentialLists"),
-			create: linkCreate("CredentialListSid")},
+			setup:   listsSetup(v1Base+"/Trunks", vals("FriendlyName", "t"), credentialLists.coll),
+			create:  linkCreate(credentialLists.field)},
 	}
+}
+
+// listKind is a kind of named list that domains and trunks map.
+type listKind struct{ coll, field string }
+
+var (
+	credentialLists = listKind{acctBase + "/SIP/CredentialLists", "CredentialListSid"}
+	ipACLs          = listKind{acctBase + "/SIP/IpAccessControlLists", "IpAccessControlListSid"}
+)
+
+func linkCreate(field string) func(int) url.Values {
+	return func(i int) url.Values { return vals(field, fmt.Sprintf("{L%d}", i)) }
+}
+
+// mappingCase is the crudCase of one kind of a domain's list mappings.
+func mappingCase(name, path, listKey string, lists listKind) crudCase {
+	return crudCase{name: name, coll: acctBase + "/SIP/Domains/{ParentSid}/" + path,
+		listKey: listKey,
+		setup: listsSetup(acctBase+"/SIP/Domains",
+			vals("DomainName", "d{Seq}.{AccountSid}.example.com"), lists.coll),
+		create: linkCreate(lists.field)}
 }
 
 // fill replaces {AccountSid} and the setup placeholders in s.
