@@ -101,9 +101,15 @@ func (s *Server) decoyHA1(alg digest.Algorithm, user string) string {
 	return ha1
 }
 
-// authFailed answers a failed Verify.
+// authFailed answers a failed Verify. Every failure but an expired nonce
+// counts towards the source's ban.
 func (s *Server) authFailed(r *request, h authHeaders, err error) {
 	s.m.authFailures.WithLabelValues(authReason(err)).Inc()
+	if !errors.Is(err, digest.ErrStale) && s.guard.authFailed(r.source.Addr()) {
+		s.m.guardDrops.WithLabelValues("banned").Inc()
+		s.log.Info("source banned", "source", r.source.Addr().String(),
+			"method", string(r.req.Method))
+	}
 	switch {
 	case errors.Is(err, digest.ErrStale):
 		s.challenge(r, h, true)

@@ -58,12 +58,21 @@ type Config struct {
 	// connection.
 	MaxMessageBytes int
 
-	// TrustedSources are networks (an SBC in front of Patchbay, a test
-	// harness) whose REGISTERs and device calls into a known domain are
-	// accepted without digest authentication. The account is still found
-	// by domain and admitted as usual. Empty: nothing is trusted by source
-	// except trunk and domain IP access lists.
+	// TrustedSources are networks exempt from the Guard's rate limits and
+	// bans (monitoring, a load generator, a front SBC). They authenticate
+	// like everyone else.
 	TrustedSources []netip.Prefix
+
+	// AuthExemptSources are networks whose REGISTERs and device calls into
+	// a known domain are accepted without digest authentication: an SBC
+	// that authenticates on Patchbay's behalf, or a test harness. The
+	// account is still found by domain and admitted as usual. Keep it
+	// empty in production unless such a front exists (empty).
+	AuthExemptSources []netip.Prefix
+
+	// Guard limits each source's request rate and bans sources after
+	// repeated failed authentications.
+	Guard GuardConfig
 
 	// NodeID names this node in location bindings ("node-1").
 	NodeID string

@@ -28,6 +28,14 @@ func (s *Server) dispatch(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		return
 	}
 	r.source = netip.AddrPortFrom(src.Addr().Unmap(), src.Port())
+	if r.transport != "udp" && !req.IsAck() {
+		// UDP is guarded before parsing, in readFilter.
+		if v := s.guard.admit(r.source.Addr()); v != guardPass {
+			s.m.guardDrops.WithLabelValues(verdictLabel(v)).Inc()
+			s.reply(r, errDraining, sipmsg.NewHeader("Retry-After", "60"))
+			return
+		}
+	}
 
 	switch {
 	case req.IsAck():

@@ -59,15 +59,6 @@ func TestMiscRequests(t *testing.T) {
 	}
 }
 
-// TestTrustedSource: a REGISTER from a trusted network needs no digest.
-func TestTrustedSource(t *testing.T) {
-	e := newEnv(t, func(c *Config) { c.TrustedSources = append(c.TrustedSources, mustPrefix("127.0.0.0/8")) })
-	p := e.phone("udp", "alice", "acme.test", "")
-	if res := p.do(p.registerReq(300)); res.StatusCode != 200 {
-		t.Fatalf("trusted REGISTER: %d", res.StatusCode)
-	}
-}
-
 // TestDomainIPACL: a device call from an address in the domain's access
 // list needs no digest.
 func TestDomainIPACL(t *testing.T) {
@@ -81,5 +72,31 @@ func TestDomainIPACL(t *testing.T) {
 	req.AppendHeader(&cid)
 	if res := alice.final(alice.send(req)); res == nil || res.StatusCode != 200 {
 		t.Fatalf("ACL call: %v", res)
+	}
+}
+
+// TestAuthExemptSource: a REGISTER from an auth-exempt network needs no
+// digest; a merely trusted (guard-exempt) one still does.
+func TestAuthExemptSource(t *testing.T) {
+	cases := []struct {
+		name   string
+		mutate func(*Config)
+		want   int
+	}{
+		{"auth exempt", func(c *Config) {
+			c.AuthExemptSources = append(c.AuthExemptSources, mustPrefix("127.0.0.0/8"))
+		}, 200},
+		{"trusted only", func(c *Config) {
+			c.TrustedSources = append(c.TrustedSources, mustPrefix("127.0.0.0/8"))
+		}, 401},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, tc.mutate)
+			p := e.phone("udp", "alice", "acme.test", "")
+			if res := p.do(p.registerReq(300)); int(res.StatusCode) != tc.want {
+				t.Fatalf("got %d, want %d", res.StatusCode, tc.want)
+			}
+		})
 	}
 }

@@ -177,14 +177,14 @@ func (s *Server) handleDeviceCall(ctx context.Context, r *request) {
 	s.routeDeviceCall(ctx, r, src, dst, user)
 }
 
-// authDevice admits a device of domain d by IP access list, trusted source
-// or digest. It answers r itself when it refuses.
+// authDevice admits a device of domain d by IP access list, an
+// auth-exempt source or digest. It answers r itself when it refuses.
 func (s *Server) authDevice(ctx context.Context, r *request, d *tenancy.Domain) (string, bool) {
 	if d.Secure && !r.secure {
 		s.reply(r, errSecureRequired)
 		return "", false
 	}
-	if s.trusted(r) {
+	if s.authExempt(r) {
 		return "", true
 	}
 	allowed, err := s.dir.DomainAllowsAddr(ctx, d.SID, tenancy.MappingCalls, r.source.Addr())
@@ -202,9 +202,9 @@ func (s *Server) authDevice(ctx context.Context, r *request, d *tenancy.Domain) 
 		})
 }
 
-// trusted reports whether r comes from Config.TrustedSources.
-func (s *Server) trusted(r *request) bool {
-	for _, p := range s.cfg.TrustedSources {
+// authExempt reports whether r comes from Config.AuthExemptSources.
+func (s *Server) authExempt(r *request) bool {
+	for _, p := range s.cfg.AuthExemptSources {
 		if p.Contains(r.source.Addr()) {
 			return true
 		}

@@ -15,6 +15,7 @@ type metrics struct {
 	authFailures  *prometheus.CounterVec // reason
 	dialogs       prometheus.Gauge
 	trunkAttempts *prometheus.CounterVec // result
+	guardDrops    *prometheus.CounterVec // reason
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -39,9 +40,13 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Namespace: "patchbay", Subsystem: "sip", Name: "trunk_attempts_total",
 			Help: "Outbound INVITE attempts to trunk targets by outcome.",
 		}, []string{"result"}),
+		guardDrops: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "patchbay", Subsystem: "sip", Name: "guard_drops_total",
+			Help: "Requests dropped or refused by the per-source guard (rate_limited, banned).",
+		}, []string{"reason"}),
 	}
 	for _, c := range []prometheus.Collector{
-		m.requests, m.registrations, m.authFailures, m.dialogs, m.trunkAttempts,
+		m.requests, m.registrations, m.authFailures, m.dialogs, m.trunkAttempts, m.guardDrops,
 	} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("sip: register metrics: %w", err)

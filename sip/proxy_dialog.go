@@ -91,12 +91,12 @@ func (s *Server) relayAll(r *request, tx sipmsg.ClientTransaction) {
 			if res.StatusCode == 100 {
 				continue
 			}
+			if r.req.Method == sipmsg.BYE && (res.IsSuccess() || res.StatusCode == 481) {
+				s.m.dialogs.Dec()
+			}
 			up.relay(res)
 			if res.IsProvisional() {
 				continue
-			}
-			if r.req.Method == sipmsg.BYE && (res.IsSuccess() || res.StatusCode == 481) {
-				s.m.dialogs.Dec()
 			}
 			return
 		case <-tx.Done():

@@ -37,19 +37,8 @@ func (s *Server) handleRegister(r *request) {
 		s.regRefused(r, errSecureRequired)
 		return
 	}
-	if !s.trusted(r) {
-		user, ok := s.authenticate(ctx, r, registrarAuth,
-			func(ctx context.Context, u string) (*tenancy.Credential, error) {
-				return s.dir.DomainCredential(ctx, d.SID, tenancy.MappingRegistrations, u)
-			})
-		if !ok {
-			return
-		}
-		if !strings.EqualFold(user, to.Address.User) {
-			s.m.authFailures.WithLabelValues("user_mismatch").Inc()
-			s.regRefused(r, errForbidden)
-			return
-		}
+	if !s.authExempt(r) && !s.authRegister(ctx, r, d) {
+		return
 	}
 	if _, err := s.admit(ctx, d.AccountSID, tenancy.ServiceRegistrar); err != nil {
 		s.regRefused(r, err)
@@ -60,6 +49,27 @@ func (s *Server) handleRegister(r *request) {
 		return
 	}
 	s.register(ctx, r, d)
+}
+
+// authRegister runs digest for a REGISTER against the domain's credential
+// lists for registrations; the authenticated user must be the To user. It
+// answers r itself on failure.
+func (s *Server) authRegister(ctx context.Context, r *request, d *tenancy.Domain) bool {
+	user, ok := s.authenticate(ctx, r, registrarAuth,
+		func(ctx context.Context, u string) (*tenancy.Credential, error) {
+			return s.dir.DomainCredential(ctx, d.SID, tenancy.MappingRegistrations, u)
+		})
+	if !ok {
+		return false
+	}
+	if !strings.EqualFold(user, r.req.To().Address.User) {
+		s.m.authFailures.WithLabelValues("user_mismatch").Inc()
+		s.guard.authFailed(r.source.Addr())
+		s.regRefused(r, errForbidden)
+		return false
+	}
+
+	return true
 }
 
 // errOr returns err when set, else def.

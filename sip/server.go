@@ -71,6 +71,7 @@ type Server struct {
 	srv    *sipgo.Server
 	client *sipgo.Client
 	rrKey  []byte // signs the flow tokens of our Record-Route entries
+	guard  *guard
 
 	handler  atomic.Pointer[handlerBox]
 	draining atomic.Bool
@@ -107,6 +108,7 @@ func NewServer(cfg Config, dir Directory, loc location.Store) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, dir: dir, loc: loc, m: m, log: cfg.Logger.With("component", "sip")}
+	s.guard = newGuard(cfg.Guard, cfg.TrustedSources, nil)
 	s.auth = digest.NewServer(digest.Options{NonceTTL: cfg.NonceTTL, Secret: cfg.NonceSecret})
 	s.rrKey = make([]byte, 32)
 	rand.Read(s.rrKey)

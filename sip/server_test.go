@@ -122,3 +122,7 @@ func mustPrefix(s string) netip.Prefix { return netip.MustParsePrefix(s) }
 func sipmsgResponse(c *InboundCall, code int) *sipmsg.Response {
 	return sipmsg.NewResponseFromRequest(c.Request, code, "OK", nil)
 }
+
+func contextWithTimeout(t *testing.T, d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(t.Context(), d)
+}

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"strconv"
+	"time"
 
 	sipmsg "github.com/emiago/sipgo/sip"
 )
@@ -39,6 +41,7 @@ func (s *Server) Start(ctx context.Context) error {
 		return err
 	}
 	s.serveAll()
+	s.awaitUDPPool()
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -167,6 +170,20 @@ func (s *Server) serveAll() {
 	}
 }
 
+// awaitUDPPool waits (up to a second) until sipgo has registered the UDP
+// listener as a connection, so that requests sent right after Start go out
+// from the listening socket rather than failing to bind it again.
+func (s *Server) awaitUDPPool() {
+	a := s.Addr("udp")
+	if a == nil {
+		return
+	}
+	pool := s.ua.TransportLayer().Pool("udp")
+	for i := 0; i < 1000 && pool.Get(a.String()) == nil; i++ {
+		time.Sleep(time.Millisecond)
+	}
+}
+
 // closeListeners closes every bound socket once.
 func (s *Server) closeListeners() error {
 	s.mu.Lock()
@@ -203,14 +220,35 @@ func (s *Server) publicHost() string {
 	return s.public
 }
 
-// readFilter drops datagrams larger than MaxMessageBytes before parsing.
-// Stream transports are bounded by the parser's MaxMessageLength instead.
+// readFilter drops, before parsing, datagrams larger than MaxMessageBytes
+// and datagrams the guard refuses (rate limited or banned sources), without
+// an answer. Stream transports are bounded by the parser's MaxMessageLength
+// and guarded per request in dispatch instead.
 func (s *Server) readFilter(p sipmsg.TransportReadProps, data []byte) ([]byte, error) {
-	if p.Transport == "UDP" && len(data) > s.cfg.MaxMessageBytes {
+	if p.Transport != "UDP" {
+		return data, nil
+	}
+	if len(data) > s.cfg.MaxMessageBytes {
 		return nil, nil
+	}
+	if ua, ok := p.RemoteAddr.(*net.UDPAddr); ok && len(data) > 4 {
+		ip, _ := netip.AddrFromSlice(ua.IP)
+		if v := s.guard.admit(ip.Unmap()); v != guardPass {
+			s.m.guardDrops.WithLabelValues(verdictLabel(v)).Inc()
+			return nil, nil
+		}
 	}
 
 	return data, nil
+}
+
+// verdictLabel is the metric label of a guard refusal.
+func verdictLabel(v guardVerdict) string {
+	if v == guardBanned {
+		return "banned"
+	}
+
+	return "rate_limited"
 }
 
 // strayResponse counts responses that match no client transaction (late
