@@ -2,10 +2,14 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"net/http"
 	"reflect"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/patchbay/patchbay/conf"
 )
@@ -174,4 +178,71 @@ func TestConfigOutputReloads(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("reloaded %+v\nwant %+v", got, want)
 	}
+}
+
+// syncBuffer is a bytes.Buffer safe for one writer and concurrent readers.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+
+	return b.buf.String()
+}
+
+// TestRunServe runs the serve command in-process until its context ends.
+func TestRunServe(t *testing.T) {
+	env := []string{"PATCHBAY_DATA_DIR=" + t.TempDir(), "PATCHBAY_API_LISTEN=127.0.0.1:0",
+		"PATCHBAY_SIP_LISTEN=127.0.0.1:0", "PATCHBAY_ADMIN_TOKEN=" + testToken,
+		"PATCHBAY_LOG_FORMAT=json", "PATCHBAY_SIP_LISTNE=typo"}
+	var out, errOut syncBuffer
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	code := make(chan int, 1)
+	go func() { code <- run(ctx, []string{"serve"}, stdio{out: &out, err: &errOut}, env) }()
+
+	serving := regexp.MustCompile(`"msg":"patchbay serving","api_addr":"([^"]+)"`)
+	addr := waitForLog(t, &errOut, serving)
+	checkGet(t, "http://"+addr+"/readyz", "", http.StatusOK)
+	cancel()
+	select {
+	case c := <-code:
+		eq(t, c, exitOK)
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve did not stop after its context ended")
+	}
+	logs := errOut.String()
+	for _, want := range []string{`"name":"PATCHBAY_SIP_LISTNE"`, `"msg":"patchbay stopped"`} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("logs lack %s:\n%s", want, logs)
+		}
+	}
+	if strings.Contains(logs, testToken) {
+		t.Error("the configured admin token was logged")
+	}
+}
+
+// waitForLog polls buf until re matches and returns its first group.
+func waitForLog(t *testing.T, buf *syncBuffer, re *regexp.Regexp) string {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if m := re.FindStringSubmatch(buf.String()); m != nil {
+			return m[1]
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("no %v in logs:\n%s", re, buf.String())
+
+	return ""
 }
