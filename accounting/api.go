@@ -52,6 +52,7 @@ func (l *Ledger) Routes() []Route {
 		{usage + ".json", a.usageRecords},
 		{usage + "/{Subresource}", a.usageRecords},
 		{"GET " + v1 + "Statements.json", a.statement},
+		{"GET " + v1 + "Statements", a.statement},
 		{"GET " + v1 + "PricePlans.json", a.listPlans},
 		{"POST " + v1 + "PricePlans.json", a.createPlan},
 		{"GET " + v1 + "PricePlans/{Sid}", a.fetchPlan},

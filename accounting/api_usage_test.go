@@ -119,6 +119,11 @@ func TestStatementAPI(t *testing.T) {
 	}
 	var e apiErr
 	h.do(t, h.as(h.a), "GET", base+"?Period=November", "", "", 400, &e)
+	h.do(t, h.as(h.a), "GET", strings.TrimSuffix(base, ".json")+"?Period=2026-11", "", "",
+		200, &st)
+	if st.Totals[0].Price != "5.021" {
+		t.Fatalf("statement without .json: %+v", st)
+	}
 	if !strings.HasPrefix(e.Message, "Period") {
 		t.Fatalf("error %+v", e)
 	}

@@ -131,3 +131,7 @@ func mustJSON(t testing.TB, v any) []byte {
 
 	return b
 }
+
+func testAccount(created time.Time) *tenancy.Account {
+	return &tenancy.Account{SID: acctA, Created: created.AddDate(0, -1, 0)}
+}
