@@ -8,13 +8,13 @@ import (
 )
 
 // scope is what a resource request acts within: the account from the
-// {AccountSid} path segment, the parent resource from {ParentSid} (empty
-// for top-level resources) and the caller.
+// {AccountSid} path segment and the parent resource from {ParentSid}
+// (empty for top-level resources).
 type scope struct {
 	acct   *Account
 	parent string
-	caller caller
-	query  url.Values // the request's query string, for list filters
+	coll   string     // the collection's URI without ".json"
+	query  url.Values // the query string of list requests, for filters
 }
 
 // resource describes one REST collection so that every collection has the
@@ -36,27 +36,29 @@ type resource[T any] struct {
 func mount[T any](a *API, res resource[T]) {
 	a.HandleAccount("GET "+res.base+".json", func(w http.ResponseWriter, r *http.Request,
 		acct *Account) {
-		listResource(a, w, r, res, scopeOf(r, acct))
+		sc := res.scopeOf(r, acct)
+		sc.query = r.URL.Query()
+		listResource(a, w, r, res, sc)
 	})
 	a.HandleAccount("POST "+res.base+".json", func(w http.ResponseWriter, r *http.Request,
 		acct *Account) {
-		writeResource(a, w, r, res, scopeOf(r, acct), "", http.StatusCreated)
+		writeResource(a, w, r, res, res.scopeOf(r, acct), "", http.StatusCreated)
 	})
 	a.HandleAccount("GET "+res.base+"/{Sid}", func(w http.ResponseWriter, r *http.Request,
 		acct *Account) {
-		sc := scopeOf(r, acct)
+		sc := res.scopeOf(r, acct)
 		v, err := res.fetch(r.Context(), sc, itemSID(r))
 		reply(a, w, r, res, sc, v, err, http.StatusOK)
 	})
 	if res.update != nil {
 		a.HandleAccount("POST "+res.base+"/{Sid}", func(w http.ResponseWriter, r *http.Request,
 			acct *Account) {
-			writeResource(a, w, r, res, scopeOf(r, acct), itemSID(r), http.StatusOK)
+			writeResource(a, w, r, res, res.scopeOf(r, acct), itemSID(r), http.StatusOK)
 		})
 	}
 	a.HandleAccount("DELETE "+res.base+"/{Sid}", func(w http.ResponseWriter, r *http.Request,
 		acct *Account) {
-		if err := res.remove(r.Context(), scopeOf(r, acct), itemSID(r)); err != nil {
+		if err := res.remove(r.Context(), res.scopeOf(r, acct), itemSID(r)); err != nil {
 			a.fail(w, r, err)
 
 			return
@@ -65,24 +67,20 @@ func mount[T any](a *API, res resource[T]) {
 	})
 }
 
-func scopeOf(r *http.Request, acct *Account) scope {
-	return scope{acct: acct, parent: r.PathValue("ParentSid"), caller: callerFrom(r.Context()),
-		query: r.URL.Query()}
+// scopeOf is the scope of a request to the collection.
+func (res *resource[T]) scopeOf(r *http.Request, acct *Account) scope {
+	parent := r.PathValue("ParentSid")
+
+	return scope{acct: acct, parent: parent,
+		coll: strings.NewReplacer("{AccountSid}", acct.SID, "{ParentSid}", parent).
+			Replace(res.base)}
 }
 
 // itemSID is the {Sid} path segment without its ".json".
 func itemSID(r *http.Request) string { return strings.TrimSuffix(r.PathValue("Sid"), ".json") }
 
-// collectionURI fills the collection's pattern with the scope's SIDs.
-func collectionURI(base string, sc scope) string {
-	return strings.NewReplacer("{AccountSid}", sc.acct.SID, "{ParentSid}", sc.parent).
-		Replace(base)
-}
-
 // itemURI is the URI of the collection's item sid.
-func (res *resource[T]) itemURI(sc scope, sid string) string {
-	return collectionURI(res.base, sc) + "/" + sid + ".json"
-}
+func (sc scope) itemURI(sid string) string { return sc.coll + "/" + sid + ".json" }
 
 // listResource answers a list request with one page.
 func listResource[T any](a *API, w http.ResponseWriter, r *http.Request, res resource[T],
@@ -101,7 +99,7 @@ func listResource[T any](a *API, w http.ResponseWriter, r *http.Request, res res
 	}
 	views := make([]any, len(items))
 	for i, v := range items {
-		views[i] = res.view(sc, res.itemURI(sc, res.sidOf(v)), v)
+		views[i] = res.view(sc, sc.itemURI(res.sidOf(v)), v)
 	}
 	env := PageEnvelope(r, p, len(items), more)
 	env[res.listKey] = views
@@ -134,5 +132,5 @@ func reply[T any](a *API, w http.ResponseWriter, r *http.Request, res resource[T
 
 		return
 	}
-	WriteJSON(w, status, res.view(sc, res.itemURI(sc, res.sidOf(v)), v))
+	WriteJSON(w, status, res.view(sc, sc.itemURI(res.sidOf(v)), v))
 }
