@@ -308,3 +308,27 @@ func TestStoreAccountDepthAndPaging(t *testing.T) {
 		}
 	}
 }
+
+func TestStoreCloseIsIdempotentAndReopenKeepsData(t *testing.T) {
+	h := newHarness(t, APIOptions{})
+	ctx := context.Background()
+	a, err := h.store.CreateAccount(ctx, "", "kept")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.store.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+	again, err := NewStore(ctx, h.db) // migrations already applied: must be a no-op
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { again.Close() })
+	got, err := again.AccountBySID(ctx, a.SID)
+	if err != nil || got.FriendlyName != "kept" || got.AuthToken != a.AuthToken {
+		t.Errorf("after reopening: %+v, %v", got, err)
+	}
+}
