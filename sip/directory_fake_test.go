@@ -169,7 +169,8 @@ func (f *fakeDirectory) DomainAllowsAddr(_ context.Context, domainSID string,
 	return false, nil
 }
 
-func (f *fakeDirectory) TrunkBySourceAddr(_ context.Context, addr netip.Addr) (*tenancy.Trunk, error) {
+func (f *fakeDirectory) TrunkBySourceAddr(_ context.Context, addr netip.Addr) (
+	*tenancy.Trunk, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for _, t := range f.trunks {
@@ -203,7 +204,8 @@ func (f *fakeDirectory) TrunkCredential(_ context.Context, trunkSID, user string
 	return nil, notFound("trunk credential")
 }
 
-func (f *fakeDirectory) NumberByPhone(_ context.Context, e164 string) (*tenancy.IncomingNumber, error) {
+func (f *fakeDirectory) NumberByPhone(_ context.Context, e164 string) (
+	*tenancy.IncomingNumber, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if n, ok := f.numbers[e164]; ok {

@@ -185,7 +185,8 @@ func (s *Server) buildUpdate(r *request, d *tenancy.Domain, aor string) (locatio
 }
 
 // binding builds the binding of one contact, recording the flow.
-func (s *Server) binding(r *request, u location.Update, contact string, exp time.Time) location.Binding {
+func (s *Server) binding(r *request, u location.Update, contact string,
+	exp time.Time) location.Binding {
 	ua := ""
 	if h := r.req.GetHeader("User-Agent"); h != nil {
 		ua = h.Value()

@@ -111,7 +111,8 @@ func (h appHandler) HandleInbound(_ context.Context, c *InboundCall) {
 // testLogger discards logs unless PATCHBAY_TEST_LOG is set.
 func testLogger() *slog.Logger {
 	if os.Getenv("PATCHBAY_TEST_LOG") != "" {
-		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		opts := &slog.HandlerOptions{Level: slog.LevelDebug}
+		return slog.New(slog.NewTextHandler(os.Stderr, opts))
 	}
 
 	return slog.New(slog.NewTextHandler(io.Discard, nil))

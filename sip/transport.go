@@ -117,7 +117,8 @@ func (s *Server) addListener(transport string, addr net.Addr, c io.Closer) {
 	_, p, _ := net.SplitHostPort(addr.String())
 	port, _ := strconv.Atoi(p)
 	s.mu.Lock()
-	s.listeners = append(s.listeners, listener{transport: transport, addr: addr, closer: c, port: port})
+	s.listeners = append(s.listeners,
+		listener{transport: transport, addr: addr, closer: c, port: port})
 	s.mu.Unlock()
 }
 

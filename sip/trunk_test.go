@@ -16,7 +16,10 @@ import (
 const trunkA = "TKaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 
 // carrier is a fake SIP peer: a phone whose INVITE answer is fixed.
-func carrier(t *testing.T, e *testEnv, answer func(*sipmsg.Request, sipmsg.ServerTransaction)) *phone {
+// answerFunc answers an INVITE at a test phone.
+type answerFunc = func(*sipmsg.Request, sipmsg.ServerTransaction)
+
+func carrier(t *testing.T, e *testEnv, answer answerFunc) *phone {
 	p := e.phone("udp", "carrier", "carrier.test", "")
 	p.setAnswer(answer)
 	return p
@@ -50,25 +53,25 @@ func outboundInvite(number string) *sipmsg.Request {
 func TestDialTrunkFailover(t *testing.T) {
 	cases := []struct {
 		name      string
-		first     func(*phone) func(*sipmsg.Request, sipmsg.ServerTransaction)
+		first     func(*phone) answerFunc
 		silent    bool // first target never answers
 		wantCode  int  // 0: answered by the second target
 		secondHit bool
 	}{
 		{name: "503 fails over",
-			first:    func(*phone) func(*sipmsg.Request, sipmsg.ServerTransaction) { return answerWith(503) },
+			first:    func(*phone) answerFunc { return answerWith(503) },
 			wantCode: 0, secondHit: true},
 		{name: "408 fails over",
-			first:    func(*phone) func(*sipmsg.Request, sipmsg.ServerTransaction) { return answerWith(408) },
+			first:    func(*phone) answerFunc { return answerWith(408) },
 			wantCode: 0, secondHit: true},
 		{name: "486 does not",
-			first:    func(*phone) func(*sipmsg.Request, sipmsg.ServerTransaction) { return answerWith(486) },
+			first:    func(*phone) answerFunc { return answerWith(486) },
 			wantCode: 486},
 		{name: "404 does not",
-			first:    func(*phone) func(*sipmsg.Request, sipmsg.ServerTransaction) { return answerWith(404) },
+			first:    func(*phone) answerFunc { return answerWith(404) },
 			wantCode: 404},
 		{name: "603 does not",
-			first:    func(*phone) func(*sipmsg.Request, sipmsg.ServerTransaction) { return answerWith(603) },
+			first:    func(*phone) answerFunc { return answerWith(603) },
 			wantCode: 603},
 		{name: "timeout fails over", silent: true, wantCode: 0, secondHit: true},
 	}
