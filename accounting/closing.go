@@ -20,15 +20,20 @@ type closing struct {
 	unit       string
 }
 
-// compute derives ring, talk and billable time and rates the leg. An end
-// before the leg's start is moved to its start.
+// compute derives ring, talk and billable time and rates the leg. Times
+// out of order are clamped: an end before the leg's start is moved to the
+// start, an answer into [start, end].
 func (c *closing) compute(st *legState, plan *PricePlan) {
 	end := c.end.Ended
 	if end.Before(st.created) {
 		end = st.created
 	}
 	answered := st.answered
-	if !answered.IsZero() && answered.After(end) {
+	switch {
+	case answered.IsZero():
+	case answered.Before(st.created):
+		answered = st.created
+	case answered.After(end):
 		answered = end
 	}
 	ringFrom := st.ringing

@@ -210,3 +210,41 @@ func TestWritesAfterCloseFail(t *testing.T) {
 		t.Fatalf("OpenLeg after Close: %v, want ErrClosed", err)
 	}
 }
+
+// TestOutOfOrderTimesAreClamped feeds an answer before the leg's creation
+// and an end before its answer; the CDR keeps non-negative, bounded times.
+func TestOutOfOrderTimesAreClamped(t *testing.T) {
+	ctx := context.Background()
+	l, _ := openTestLedger(t, Config{})
+	cases := []struct {
+		name           string
+		answer, end    time.Duration
+		wantTalk, ring time.Duration
+	}{
+		{"answer before start", -5 * time.Second, 10 * time.Second, 10 * time.Second, 0},
+		{"end before answer", 8 * time.Second, 3 * time.Second, 0, 3 * time.Second},
+		{"end before start", 0, -time.Second, 0, 0},
+	}
+	for i, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			sid := legSID(50 + i)
+			err := l.OpenLeg(ctx, LegStart{SID: sid, AccountSID: acctA, Direction: DirInbound,
+				Created: t0})
+			if err == nil {
+				err = l.LegAnswered(ctx, sid, t0.Add(c.answer))
+			}
+			if err == nil {
+				err = l.CloseLeg(ctx, LegEnd{SID: sid, Ended: t0.Add(c.end),
+					Status: StatusCompleted})
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := mustCDR(t, l, sid)
+			if got.TalkTime != c.wantTalk || got.RingTime != c.ring || got.Ended.Before(t0) {
+				t.Fatalf("talk %s ring %s ended %s; want talk %s ring %s", got.TalkTime,
+					got.RingTime, got.Ended, c.wantTalk, c.ring)
+			}
+		})
+	}
+}
