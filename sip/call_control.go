@@ -8,6 +8,7 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -98,6 +99,22 @@ type CallControl struct {
 	calls      map[string]*call // live calls by parent CallSid
 	contactHdr *sipmsg.ContactHeader
 	closed     bool
+
+	started, ended, fetches, appWait atomic.Int64
+}
+
+// CallStats is a snapshot of call control's counters since it started.
+type CallStats struct {
+	Started int64         // parent calls started
+	Ended   int64         // parent calls torn down
+	Fetches int64         // documents fetched from applications
+	AppWait time.Duration // total time spent waiting on applications
+}
+
+// Stats returns a snapshot of the counters.
+func (cc *CallControl) Stats() CallStats {
+	return CallStats{Started: cc.started.Load(), Ended: cc.ended.Load(),
+		Fetches: cc.fetches.Load(), AppWait: time.Duration(cc.appWait.Load())}
 }
 
 // NewCallControl returns call control for cfg.Server and installs it as
@@ -179,6 +196,7 @@ func (cc *CallControl) start(c *call) bool {
 		return false
 	}
 	cc.calls[c.sid] = c
+	cc.started.Add(1)
 	cc.wg.Add(1)
 	go func() {
 		defer cc.wg.Done()
@@ -197,6 +215,7 @@ func (cc *CallControl) forgetCall(c *call) {
 	cc.mu.Lock()
 	defer cc.mu.Unlock()
 	delete(cc.calls, c.sid)
+	cc.ended.Add(1)
 }
 
 func (cc *CallControl) callBySID(sid string) *call {

@@ -43,6 +43,8 @@ type ccEnv struct {
 	app    *ccApp
 	addr   string // server UDP host:port
 	dir    string
+
+	portMin, portMax int
 }
 
 // ccApp is the tenant's web application: a table of paths to handlers,
@@ -146,10 +148,13 @@ func (e *ccEnv) waitRequests(path string, n int) []url.Values {
 }
 
 // newCCEnv starts everything; the domain "acme.test" runs /voice.
-func newCCEnv(t *testing.T) *ccEnv {
+func newCCEnv(t *testing.T) *ccEnv { return newCCEnvPorts(t, 41000, 49999) }
+
+// newCCEnvPorts is newCCEnv with the media engine on ports lo..hi.
+func newCCEnvPorts(t *testing.T, lo, hi int) *ccEnv {
 	t.Helper()
 	ctx := t.Context()
-	e := &ccEnv{t: t, dir: t.TempDir()}
+	e := &ccEnv{t: t, dir: t.TempDir(), portMin: lo, portMax: hi}
 	db, err := tenancy.OpenDB(ctx, filepath.Join(e.dir, "pb.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -189,8 +194,9 @@ func (e *ccEnv) setupTenant(ctx context.Context) {
 func (e *ccEnv) startServer(ctx context.Context, db interface{}) {
 	t := e.t
 	var err error
+	loopback := []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
 	e.srv, err = NewServer(Config{Listen: "127.0.0.1:0", Logger: quietLog(),
-		TrustedSources: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}},
+		TrustedSources: loopback, AuthExemptSources: loopback},
 		e.store, location.NewMemory(nil))
 	if err != nil {
 		t.Fatal(err)
@@ -202,8 +208,8 @@ func (e *ccEnv) startServer(ctx context.Context, db interface{}) {
 	e.addr = e.srv.Addr("udp").String()
 	client := webhook.New(webhook.Config{Logger: quietLog(), Timeout: 2 * time.Second})
 	e.outbox = e.openOutbox(ctx, client)
-	eng, err := media.NewEngine(media.Config{Logger: quietLog(), PortMin: 41000,
-		PortMax: 49999})
+	eng, err := media.NewEngine(media.Config{Logger: quietLog(), PortMin: e.portMin,
+		PortMax: e.portMax})
 	if err != nil {
 		t.Fatal(err)
 	}

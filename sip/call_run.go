@@ -68,11 +68,16 @@ func (c *call) fetch(ctx context.Context, rawURL, method string,
 		params[k] = v
 	}
 
-	return c.cc.cfg.Webhooks.FetchMarkup(ctx, webhook.Fetch{
+	start := time.Now()
+	doc, err := c.cc.cfg.Webhooks.FetchMarkup(ctx, webhook.Fetch{
 		AuthToken: c.acct.AuthToken, URL: rawURL, Method: method,
 		FallbackURL: c.app.fallbackURL, FallbackMethod: c.app.fallbackMethod,
 		Limits: c.cc.cfg.Markup,
 	}, params)
+	c.cc.fetches.Add(1)
+	c.cc.appWait.Add(int64(time.Since(start)))
+
+	return doc, err
 }
 
 // runDocument runs doc's verbs in order. It returns the next document
