@@ -51,6 +51,8 @@ func (l *Ledger) Routes() []Route {
 		{calls + "/{CallSid}", a.fetchCall},
 		{usage + ".json", a.usageRecords},
 		{usage + "/{Subresource}", a.usageRecords},
+		{"GET " + v1 + "CDRs.csv", a.exportCDRs(FormatCSV)},
+		{"GET " + v1 + "CDRs.json", a.exportCDRs(FormatJSON)},
 		{"GET " + v1 + "Statements.json", a.statement},
 		{"GET " + v1 + "Statements", a.statement},
 		{"GET " + v1 + "PricePlans.json", a.listPlans},

@@ -225,16 +225,30 @@ func parseTimeBound(v string) (time.Time, time.Time, error) {
 }
 
 func (a *api) exportCalls(w http.ResponseWriter, r *http.Request, acct *tenancy.Account) {
-	f, param, err := ParseCallFilter(r.URL.Query())
-	if err != nil {
-		badParam(w, param, err.Error())
+	a.exportCDRs(FormatCSV)(w, r, acct)
+}
 
-		return
+// exportCDRs streams every CDR of the account the Calls filters select, not
+// paged, as CSV or a JSON array.
+func (a *api) exportCDRs(format ExportFormat) func(http.ResponseWriter, *http.Request,
+	*tenancy.Account) {
+	ctype, name := "text/csv; charset=utf-8", "cdrs.csv"
+	if format == FormatJSON {
+		ctype, name = "application/json", "cdrs.json"
 	}
-	f.AccountSID = acct.SID
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="calls.csv"`)
-	if err := a.l.ExportCDRs(r.Context(), w, f, FormatCSV); err != nil {
-		a.log.Error("cdr export interrupted", "account_sid", acct.SID, "error", err)
+
+	return func(w http.ResponseWriter, r *http.Request, acct *tenancy.Account) {
+		f, param, err := ParseCallFilter(r.URL.Query())
+		if err != nil {
+			badParam(w, param, err.Error())
+
+			return
+		}
+		f.AccountSID = acct.SID
+		w.Header().Set("Content-Type", ctype)
+		w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+		if err := a.l.ExportCDRs(r.Context(), w, f, format); err != nil {
+			a.log.Error("cdr export interrupted", "account_sid", acct.SID, "error", err)
+		}
 	}
 }

@@ -159,6 +159,15 @@ func TestCallsCSVExport(t *testing.T) {
 	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/csv") {
 		t.Fatalf("Content-Type %q", ct)
 	}
+	var all []callResource
+	h.do(t, h.as(h.a), "GET", "/v1/Accounts/"+h.a.SID+"/CDRs.json?Status=queued", "", "",
+		200, &all)
+	if len(all) != 2 {
+		t.Fatalf("json export of queued legs: %d", len(all))
+	}
+	h.do(t, h.as(h.d), "GET", "/v1/Accounts/"+h.a.SID+"/CDRs.csv", "", "", 404, nil)
+	h.do(t, h.as(h.a), "GET", "/v1/Accounts/"+h.a.SID+"/CDRs.csv?EndTime<=x", "", "", 400,
+		nil)
 }
 
 func TestJSONExport(t *testing.T) {
