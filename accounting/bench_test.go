@@ -14,7 +14,7 @@ import (
 // writes with synchronous=FULL, from many concurrent callers as a busy
 // node has. It reports the writes per second.
 func BenchmarkCDRWrites(b *testing.B) {
-	for _, par := range []int{64, 256} {
+	for _, par := range []int{16, 64, 256} {
 		b.Run(fmt.Sprintf("callers=%d", par*2), func(b *testing.B) {
 			ctx := context.Background()
 			l, _ := openTestLedger(b, Config{})
