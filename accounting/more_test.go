@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/patchbay/patchbay/tenancy"
 )
 
 func TestTalkTimeLeft(t *testing.T) {
@@ -130,5 +132,32 @@ func TestConcurrentWritesShareBatches(t *testing.T) {
 	}
 	if got := l.SpendThisMonth(acctA); got != 0 {
 		t.Fatalf("spend this (real) month = %d; the legs are in November 2026", got)
+	}
+}
+
+// TestSpendCapFromTenancyLimits reads the cap from the real tenancy store.
+func TestSpendCapFromTenancyLimits(t *testing.T) {
+	ctx := context.Background()
+	clock := &fakeClock{now: t0}
+	h := newHarness(t, Config{Now: clock.Now})
+	legPlan(t, h.l, h.a.SID)
+	if err := h.l.CheckSpend(ctx, h.a.SID); err != nil {
+		t.Fatalf("no cap stored: %v", err)
+	}
+	_, err := h.store.SetLimits(ctx, h.a.SID, func(lim *tenancy.Limits) error {
+		lim.MonthlySpendCapMicro = 10_000
+
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	callAt2(t, h.l, 1, LegStart{AccountSID: h.a.SID, Direction: DirOutboundDial,
+		To: "+15551234567"}, 60*time.Second) // 0.012 + 0.001
+	if err := h.l.CheckSpend(ctx, h.a.SID); !errors.Is(err, ErrSpendCapReached) {
+		t.Fatalf("CheckSpend past the stored cap: %v", err)
+	}
+	if err := h.l.CheckSpend(ctx, h.b.SID); err != nil {
+		t.Fatalf("sub-account without a cap: %v", err)
 	}
 }

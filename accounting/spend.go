@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/patchbay/patchbay/tenancy"
 )
 
 // spendBook keeps this month's spend per account in memory, so that
@@ -167,4 +169,22 @@ func (l *Ledger) TalkTimeLeft(ctx context.Context, s LegStart) (left time.Durati
 	}
 
 	return time.Duration(remaining*60/perMinute) * time.Second, true, nil
+}
+
+// LimitsSource gives an account's limits; *tenancy.Store satisfies it.
+type LimitsSource interface {
+	AccountLimits(ctx context.Context, accountSID string) (*tenancy.Limits, error)
+}
+
+// SpendCapFromLimits returns a Config.SpendCap that reads the monthly spend
+// cap from the account's tenancy limits (zero: no cap).
+func SpendCapFromLimits(src LimitsSource) func(context.Context, string) (int64, error) {
+	return func(ctx context.Context, accountSID string) (int64, error) {
+		lim, err := src.AccountLimits(ctx, accountSID)
+		if err != nil {
+			return 0, err
+		}
+
+		return lim.MonthlySpendCapMicro, nil
+	}
 }
