@@ -161,3 +161,35 @@ func TestSpendCapFromTenancyLimits(t *testing.T) {
 		t.Fatalf("sub-account without a cap: %v", err)
 	}
 }
+
+// TestCloseDuringWrites closes the ledger while writers run: each OpenLeg
+// either returns nil and its CDR is in the database, or returns ErrClosed
+// and there is none.
+func TestCloseDuringWrites(t *testing.T) {
+	ctx := context.Background()
+	l, file := openTestLedger(t, Config{})
+	var wg sync.WaitGroup
+	results := make([]error, 400)
+	for i := range results {
+		wg.Go(func() {
+			results[i] = l.OpenLeg(ctx, LegStart{SID: legSID(i), AccountSID: acctA,
+				Direction: DirInbound})
+		})
+		if i == 200 {
+			wg.Go(func() { l.Close() })
+		}
+	}
+	wg.Wait()
+	l2 := openLedgerAt(t, file, Config{Node: "other-node"})
+	for i, err := range results {
+		_, cdrErr := l2.CDR(ctx, legSID(i))
+		switch {
+		case err == nil && cdrErr != nil:
+			t.Fatalf("leg %d acknowledged but lost: %v", i, cdrErr)
+		case errors.Is(err, ErrClosed) && cdrErr == nil:
+			t.Fatalf("leg %d refused but recorded", i)
+		case err != nil && !errors.Is(err, ErrClosed):
+			t.Fatalf("leg %d: %v", i, err)
+		}
+	}
+}
