@@ -28,11 +28,16 @@ const (
 )
 
 // The aggregate categories, computed when read: calls sums the four call
-// categories, totalprice every leaf's price.
+// categories, calls-outbound the two outbound ones, totalprice every leaf's
+// price.
 const (
-	CatCalls      Category = "calls"
-	CatTotalPrice Category = "totalprice"
+	CatCalls         Category = "calls"
+	CatCallsOutbound Category = "calls-outbound"
+	CatTotalPrice    Category = "totalprice"
 )
+
+// aggregates lists the summing aggregates (totalprice aside).
+var aggregates = []Category{CatCalls, CatCallsOutbound}
 
 // categoryInfo describes a category's units. usageSeconds is the number of
 // stored seconds in one usage unit, or 0 when usage is a plain count.
@@ -68,6 +73,8 @@ var categories = map[Category]categoryInfo{
 	CatAPIRequests:     {countUnit: "requests", usageUnit: "requests", metered: true},
 	CatCalls: {countUnit: "calls", usageUnit: "minutes", usageSeconds: 60,
 		parts: callCategories},
+	CatCallsOutbound: {countUnit: "calls", usageUnit: "minutes", usageSeconds: 60,
+		parts: []Category{CatCallsOutboundAPI, CatCallsOutboundDial}},
 	CatTotalPrice: {countUnit: "", usageUnit: ""},
 }
 

@@ -3,6 +3,7 @@ package accounting
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -196,9 +197,9 @@ func (rs *recordSet) get(period string, c Category) *UsageRecord {
 // totalprice takes only the price.
 func (rs *recordSet) add(row usageRow) {
 	targets := []*UsageRecord{rs.get(row.period, row.category)}
-	for _, c := range callCategories {
-		if c == row.category {
-			targets = append(targets, rs.get(row.period, CatCalls))
+	for _, agg := range aggregates {
+		if slices.Contains(categories[agg].parts, row.category) {
+			targets = append(targets, rs.get(row.period, agg))
 		}
 	}
 	for _, r := range targets {
@@ -242,7 +243,9 @@ func (l *Ledger) withAggregates(rows []usageRow, q UsageQuery) []UsageRecord {
 		for _, c := range leafCategories {
 			rs.get("", c)
 		}
-		rs.get("", CatCalls)
+		for _, c := range aggregates {
+			rs.get("", c)
+		}
 		rs.get("", CatTotalPrice)
 	}
 	for _, row := range rows {

@@ -88,6 +88,8 @@ func TestMeterAndUsageRecords(t *testing.T) {
 			CatTotalPrice, 1, 0, "0", 500 + 1_500 + 11_000},
 		{"yearly", UsageQuery{Category: CatAPIRequests, Granularity: GranularityYearly},
 			CatAPIRequests, 1, 5, "5", 500},
+		{"outbound aggregate", UsageQuery{IncludeSubaccounts: true,
+			Category: CatCallsOutbound}, CatCallsOutbound, 1, 2, "1.1", 11_000},
 		{"monthly", UsageQuery{Category: CatCallsOutboundAPI, Granularity: GranularityMonthly,
 			IncludeSubaccounts: true}, CatCallsOutboundAPI, 1, 2, "1.1", 11_000},
 	}
@@ -119,8 +121,8 @@ func TestUsageRecordsAllCategories(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(recs) != len(leafCategories)+2 {
-		t.Fatalf("got %d records, want one per category (%d)", len(recs), len(leafCategories)+2)
+	if want := len(leafCategories) + len(aggregates) + 1; len(recs) != want {
+		t.Fatalf("got %d records, want one per category (%d)", len(recs), want)
 	}
 	for _, r := range recs {
 		if r.StartDate != "2026-11-01" || r.EndDate != "2026-11-30" || r.Count != 0 {
