@@ -3,15 +3,15 @@ package tenancy
 import "context"
 
 // mountLink mounts a collection of lists associated with an owner (a
-// domain's mappings, a trunk's lists). The items are the lists themselves;
-// their SIDs identify the associations.
+// domain's mappings, a trunk's lists). The items are the lists themselves,
+// dated by their association; their SIDs identify the associations.
 func mountLink[T any](a *API, base, listKey string, l *link[T], kind MappingKind,
 	fields func(*T) listFields) {
 	s := a.store
-	mount(a, resource[T]{
+	mount(a, resource[linked[T]]{
 		base:    base,
 		listKey: listKey,
-		create: func(ctx context.Context, sc scope, f *form) (*T, error) {
+		create: func(ctx context.Context, sc scope, f *form) (*linked[T], error) {
 			f.require(l.field)
 			if f.err != nil {
 				return nil, f.err
@@ -20,17 +20,19 @@ func mountLink[T any](a *API, base, listKey string, l *link[T], kind MappingKind
 
 			return l.add(ctx, s, sc.acct.SID, sc.parent, kind, sid)
 		},
-		fetch: func(ctx context.Context, sc scope, sid string) (*T, error) {
+		fetch: func(ctx context.Context, sc scope, sid string) (*linked[T], error) {
 			return l.get(ctx, s, sc.acct.SID, sc.parent, kind, sid)
 		},
 		remove: func(ctx context.Context, sc scope, sid string) error {
 			return l.remove(ctx, s, sc.acct.SID, sc.parent, kind, sid)
 		},
-		list: func(ctx context.Context, sc scope, p Page) ([]*T, bool, error) {
+		list: func(ctx context.Context, sc scope, p Page) ([]*linked[T], bool, error) {
 			return l.list(ctx, s, sc.acct.SID, sc.parent, kind, p)
 		},
-		view: func(sc scope, uri string, v *T) any {
-			lv := viewList(fields(v), uri, nil)
+		view: func(sc scope, uri string, v *linked[T]) any {
+			lv := viewList(fields(v.item), uri, nil)
+			lv.DateCreated = FormatTime(v.created)
+			lv.DateUpdated = lv.DateCreated
 			if l.ownerTable == "trunks" {
 				lv.TrunkSID = sc.parent
 			} else {
@@ -39,7 +41,7 @@ func mountLink[T any](a *API, base, listKey string, l *link[T], kind MappingKind
 
 			return lv
 		},
-		sidOf: func(v *T) string { return *fields(v).sid },
+		sidOf: func(v *linked[T]) string { return *fields(v.item).sid },
 	})
 }
 

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestAPIServices(t *testing.T) {
@@ -122,5 +123,24 @@ func TestAPINumberListFilters(t *testing.T) {
 	body := h.must(http.StatusBadRequest, a, "GET", coll+"?PhoneNumber=abc", nil)
 	if msg, _ := body["message"].(string); !strings.HasPrefix(msg, "PhoneNumber:") {
 		t.Errorf("message %q", msg)
+	}
+}
+
+func TestAPIMappingDatedByItsCreation(t *testing.T) {
+	h := newHarness(t, APIOptions{})
+	a := h.account(operator, "dates")
+	base := "/2010-04-01/Accounts/" + a.user
+	clock := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	h.store.now = func() time.Time { return clock }
+	dom := h.post(a, base+"/SIP/Domains.json", vals("DomainName", "dated.example.com"))
+	cl := h.post(a, base+"/SIP/CredentialLists.json", vals("FriendlyName", "l"))
+	clock = clock.Add(time.Hour)
+	mapping := base + "/SIP/Domains/" + dom + "/CredentialListMappings"
+	created := h.must(http.StatusCreated, a, "POST", mapping+".json", vals("CredentialListSid", cl))
+	fetched := h.must(http.StatusOK, a, "GET", mapping+"/"+cl+".json", nil)
+	want := FormatTime(clock)
+	if created["date_created"] != want || fetched["date_created"] != want ||
+		fetched["domain_sid"] != dom || fetched["sid"] != cl {
+		t.Errorf("mapping %v, want date_created %s", fetched, want)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // link is an association between an owner (a domain or a trunk) and named
@@ -32,7 +33,7 @@ func newLink[T any](name, ownerTable, ownerCol, itemCol, field string, kinded bo
 		cond += " AND l.kind = ?"
 		cols, n = ownerCol+", kind, "+itemCol+", created", 4
 	}
-	sel := "SELECT " + items.qualified("i") + " FROM " + items.name + " i JOIN " + name +
+	sel := "SELECT " + items.qualified("i") + ", l.created FROM " + items.name + " i JOIN " + name +
 		" l ON l." + itemCol + " = i.sid" + cond
 
 	return &link[T]{
@@ -59,8 +60,8 @@ func (l *link[T]) args(owner string, kind MappingKind, extra ...any) []any {
 // A missing owner is ErrNotFound; a missing list or an existing association
 // is a *FieldError naming the list parameter.
 func (l *link[T]) add(ctx context.Context, s *Store, accountSID, owner string, kind MappingKind,
-	itemSID string) (*T, error) {
-	var out *T
+	itemSID string) (*linked[T], error) {
+	var out *linked[T]
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		if err := exists(ctx, tx, l.ownerTable, accountSID, owner); err != nil {
 			return err
@@ -80,11 +81,12 @@ func (l *link[T]) add(ctx context.Context, s *Store, accountSID, owner string, k
 		if n > 0 {
 			return conflict(l.field, "list already mapped")
 		}
-		insert := l.args(owner, kind, itemSID, nanos(s.now()))
+		now := s.now()
+		insert := l.args(owner, kind, itemSID, nanos(now))
 		if _, err := tx.ExecContext(ctx, l.insertSQL, insert...); err != nil {
 			return fmt.Errorf("tenancy: %s: %w", l.name, err)
 		}
-		out = item
+		out = &linked[T]{item: item, created: now}
 
 		return nil
 	})
@@ -114,12 +116,12 @@ func (l *link[T]) remove(ctx context.Context, s *Store, accountSID, owner string
 
 // get returns the associated list itemSID, or ErrNotFound.
 func (l *link[T]) get(ctx context.Context, s *Store, accountSID, owner string,
-	kind MappingKind, itemSID string) (*T, error) {
+	kind MappingKind, itemSID string) (*linked[T], error) {
 	if err := exists(ctx, s.db, l.ownerTable, accountSID, owner); err != nil {
 		return nil, err
 	}
 	v, err := scanOne(s.db.QueryRowContext(ctx, l.getSQL, l.args(owner, kind, itemSID)...),
-		l.items.scan)
+		l.scanLinked)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s %s", err, l.name, itemSID)
 	}
@@ -130,12 +132,41 @@ func (l *link[T]) get(ctx context.Context, s *Store, accountSID, owner string,
 // list returns page p of the lists associated with the owner, in the order
 // they were associated; ErrNotFound when the owner is not the account's.
 func (l *link[T]) list(ctx context.Context, s *Store, accountSID, owner string,
-	kind MappingKind, p Page) ([]*T, bool, error) {
+	kind MappingKind, p Page) ([]*linked[T], bool, error) {
 	if err := exists(ctx, s.db, l.ownerTable, accountSID, owner); err != nil {
 		return nil, false, err
 	}
 	p = p.normalized()
 	rows, err := s.db.QueryContext(ctx, l.listSQL, l.args(owner, kind, limitArgs(p)...)...)
 
-	return scanPage(rows, err, p, l.items.scan)
+	return scanPage(rows, err, p, l.scanLinked)
 }
+
+// linked is a list seen through an association: the list and when it was
+// associated.
+type linked[T any] struct {
+	item    *T
+	created time.Time
+}
+
+// scanLinked scans the list's columns followed by the association's
+// creation time.
+func (l *link[T]) scanLinked(sc scanner) (*linked[T], error) {
+	var created int64
+	item, err := l.items.scan(extraScanner{sc: sc, extra: []any{&created}})
+	if err != nil {
+		return nil, err
+	}
+
+	return &linked[T]{item: item, created: fromNanos(created)}, nil
+}
+
+// extraScanner scans into the destinations a table's scan function gives
+// and then into extra, for queries that select more than the table's
+// columns.
+type extraScanner struct {
+	sc    scanner
+	extra []any
+}
+
+func (e extraScanner) Scan(dest ...any) error { return e.sc.Scan(append(dest, e.extra...)...) }
