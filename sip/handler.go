@@ -1,6 +1,7 @@
 package sip
 
 import (
+	"log/slog"
 	"net/netip"
 	"strings"
 
@@ -70,9 +71,13 @@ func inDialog(req *sipmsg.Request) bool {
 	return to != nil && to.Params.Has("tag")
 }
 
-// reply answers r with the status of err and counts it.
+// reply answers r with the status of err and counts it. Internal errors
+// are logged with the request's Call-ID and method.
 func (s *Server) reply(r *request, err error, extra ...sipmsg.Header) {
 	code, reason := statusOf(err)
+	if code == errInternal.Code {
+		s.reqLog(r).Warn("request failed", "status", code, "error", err)
+	}
 	res := sipmsg.NewResponseFromRequest(r.req, code, reason, nil)
 	for _, h := range extra {
 		res.AppendHeader(h)
@@ -91,6 +96,13 @@ func (s *Server) send(r *request, res *sipmsg.Response) {
 	if !res.IsProvisional() {
 		s.m.answered(string(r.req.Method), int(res.StatusCode))
 	}
+}
+
+// reqLog is a child logger for one request. It allocates, so it is used
+// off the hot path only.
+func (s *Server) reqLog(r *request) *slog.Logger {
+	return s.log.With("call_id", callID(r.req), "method", string(r.req.Method),
+		"source", r.source.String())
 }
 
 // handleOptions answers keepalive and capability probes (RFC 3261 11.2).

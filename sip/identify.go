@@ -78,6 +78,7 @@ func (s *Server) trunkOf(ctx context.Context, r *request) (*tenancy.Trunk, bool,
 // handleCall routes an out-of-dialog INVITE or MESSAGE.
 func (s *Server) handleCall(r *request) {
 	ctx := s.ctx
+	s.popOurRoutes(r.req) // a preloaded Route to us (outbound proxy setting)
 	if mf := r.req.MaxForwards(); mf != nil && mf.Val() == 0 {
 		s.reply(r, errTooManyHops)
 		return

@@ -231,6 +231,7 @@ func (f *fork) handle(ctx context.Context, ev branchEvent) bool {
 		b.done = true
 		if b.req.IsInvite() && !f.answered {
 			f.s.m.dialogs.Inc()
+			f.s.reqLog(f.up.r).Info("call answered", "callee", b.req.Recipient.Host)
 		}
 		f.answered = true
 		f.up.relay(res)

@@ -129,7 +129,12 @@ func (s *Server) register(ctx context.Context, r *request, d *tenancy.Domain) {
 		s.regRefused(r, refuse(errInternal, err))
 		return
 	}
-	s.m.registrations.WithLabelValues(regResult(u)).Inc()
+	res := regResult(u)
+	s.m.registrations.WithLabelValues(res).Inc()
+	if res == "removed" {
+		s.reqLog(r).Info("unregistered", "aor", u.AOR, "account", u.AccountSID,
+			"left", len(bindings))
+	}
 	s.registered(r, bindings)
 }
 
