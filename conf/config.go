@@ -86,6 +86,18 @@ type SIP struct {
 	// CIDRs; a bare address means that address alone (empty).
 	TrustedSources []netip.Prefix `yaml:"trusted_sources"`
 
+	// AuthExemptSources are networks whose REGISTERs and device calls into
+	// a known domain are accepted without digest authentication, for an
+	// SBC in front that authenticates on Patchbay's behalf (empty). The
+	// account is still found by domain and admitted as usual. Keep it
+	// empty unless such a front exists.
+	AuthExemptSources []netip.Prefix `yaml:"auth_exempt_sources"`
+
+	// CacheTTL is how long the SIP edge reuses directory answers (domains,
+	// accounts, services, limits, credentials, access lists, trunks);
+	// changes made through the API take effect within it (2s; 0: no cache).
+	CacheTTL time.Duration `yaml:"cache_ttl"`
+
 	// NonceSecret keys the stateless digest nonces; the nodes of a cluster
 	// share it so that each accepts the others' nonces (empty: random per
 	// process). At least 16 characters when set. It is never printed.
@@ -105,7 +117,8 @@ type SIP struct {
 // SIPGuard limits what each source address may send to the SIP edge.
 // Sources in SIP.TrustedSources are exempt.
 type SIPGuard struct {
-	// RequestsPerSecond is the sustained request rate per source (50).
+	// RequestsPerSecond is the sustained request rate per source (50;
+	// 0: no rate limit).
 	RequestsPerSecond float64 `yaml:"requests_per_second"`
 
 	// Burst is how many requests a source may send at once above the
@@ -113,7 +126,7 @@ type SIPGuard struct {
 	Burst int `yaml:"burst"`
 
 	// AuthFailures bans a source after this many failed authentications
-	// within AuthWindow (10).
+	// within AuthWindow (10; 0: no bans).
 	AuthFailures int `yaml:"auth_failures"`
 
 	// AuthWindow is the period over which failed authentications count
@@ -224,6 +237,7 @@ func (l Log) SlogLevel() slog.Level {
 func (c *Config) Redacted() *Config {
 	r := *c
 	r.SIP.TrustedSources = slices.Clone(c.SIP.TrustedSources)
+	r.SIP.AuthExemptSources = slices.Clone(c.SIP.AuthExemptSources)
 	if r.AdminToken != "" {
 		r.AdminToken = hiddenValue
 	}

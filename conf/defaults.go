@@ -34,6 +34,7 @@ const (
 	defaultMediaPortsMax = 20000
 	defaultRingTimeout   = 180 * time.Second
 	defaultTrunkTimeout  = 4 * time.Second
+	defaultCacheTTL      = 2 * time.Second
 	defaultGuardRate     = 50
 	defaultGuardBurst    = 200
 	defaultAuthFailures  = 10
@@ -68,6 +69,7 @@ func defaults() *Config {
 			NonceTTL:               defaultNonceTTL,
 			RingTimeout:            defaultRingTimeout,
 			TrunkTimeout:           defaultTrunkTimeout,
+			CacheTTL:               defaultCacheTTL,
 			Guard: SIPGuard{
 				RequestsPerSecond: defaultGuardRate,
 				Burst:             defaultGuardBurst,

@@ -111,7 +111,9 @@ func TestParse(t *testing.T) {
 			name: "sip extras and guard",
 			yaml: "sip:\n  nonce_secret: shared-cluster-secret\n  ring_timeout: 1m\n" +
 				"  guard:\n    requests_per_second: 2.5\n    burst: 5\n",
-			env: map[string]string{"PATCHBAY_SIP_GUARD_BAN_DURATION": "10m"},
+			env: map[string]string{"PATCHBAY_SIP_GUARD_BAN_DURATION": "10m",
+				"PATCHBAY_SIP_GUARD_AUTH_FAILURES": "0", "PATCHBAY_SIP_CACHE_TTL": "0s",
+				"PATCHBAY_SIP_AUTH_EXEMPT_SOURCES": "192.0.2.0/24"},
 			check: func(t *testing.T, c *Config) {
 				eq(t, c.SIP.NonceSecret, "shared-cluster-secret")
 				eq(t, c.SIP.RingTimeout, time.Minute)
@@ -120,6 +122,10 @@ func TestParse(t *testing.T) {
 				eq(t, c.SIP.Guard.Burst, 5)
 				eq(t, c.SIP.Guard.BanDuration, 10*time.Minute)
 				eq(t, c.SIP.Guard.MaxSources, 100000)
+				eq(t, c.SIP.Guard.AuthFailures, 0)
+				eq(t, c.SIP.CacheTTL, time.Duration(0))
+				eq(t, c.SIP.AuthExemptSources,
+					[]netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")})
 			},
 		},
 		{
@@ -347,8 +353,9 @@ func TestParseErrors(t *testing.T) {
 		{"nonce secret short, hidden", "sip:\n  nonce_secret: abc\n", nil,
 			[]string{"conf: sip.nonce_secret: (hidden): must be at least 16 characters"},
 			ErrInvalid},
-		{"guard rate", "", map[string]string{"PATCHBAY_SIP_GUARD_REQUESTS_PER_SECOND": "0"},
-			[]string{`sip.guard.requests_per_second (PATCHBAY_SIP_GUARD_REQUESTS_PER_SECOND): "0"`},
+		{"guard rate", "", map[string]string{"PATCHBAY_SIP_GUARD_REQUESTS_PER_SECOND": "-1"},
+			[]string{"sip.guard.requests_per_second (PATCHBAY_SIP_GUARD_REQUESTS_PER_SECOND)",
+				`"-1": must not be negative`},
 			ErrInvalid},
 		{"guard rate not a number", "sip:\n  guard:\n    requests_per_second: NaN\n", nil,
 			[]string{`sip.guard.requests_per_second: "NaN": not a number`}, ErrInvalid},

@@ -105,18 +105,19 @@ func (s *SIP) validate(ck *checker) {
 	ck.check("sip.nonce_secret", s.NonceSecret, checkToken(s.NonceSecret))
 	ck.check("sip.ring_timeout", s.RingTimeout.String(), positive(s.RingTimeout))
 	ck.check("sip.trunk_timeout", s.TrunkTimeout.String(), positive(s.TrunkTimeout))
+	ck.check("sip.cache_ttl", s.CacheTTL.String(), notNegative(s.CacheTTL))
 	s.Guard.validate(ck)
 }
 
 func (g *SIPGuard) validate(ck *checker) {
 	reason := ""
-	if !(g.RequestsPerSecond > 0) {
-		reason = "must be above zero"
+	if !(g.RequestsPerSecond >= 0) {
+		reason = "must not be negative"
 	}
 	ck.check("sip.guard.requests_per_second",
 		strconv.FormatFloat(g.RequestsPerSecond, 'g', -1, 64), reason)
 	ck.check("sip.guard.burst", itoa(g.Burst), inRange(g.Burst, 1, 1<<30))
-	ck.check("sip.guard.auth_failures", itoa(g.AuthFailures), inRange(g.AuthFailures, 1, 1<<30))
+	ck.check("sip.guard.auth_failures", itoa(g.AuthFailures), inRange(g.AuthFailures, 0, 1<<30))
 	ck.check("sip.guard.auth_window", g.AuthWindow.String(), positive(g.AuthWindow))
 	ck.check("sip.guard.ban_duration", g.BanDuration.String(), positive(g.BanDuration))
 	ck.check("sip.guard.max_sources", itoa(g.MaxSources), inRange(g.MaxSources, 1, 1<<30))
