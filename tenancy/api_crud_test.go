@@ -216,6 +216,9 @@ func TestAPICRUDEveryResource(t *testing.T) {
 			checkPaging(t, h, in, sids)
 			item := h.must(http.StatusOK, in.acct, "GET", in.coll+"/"+sids[0]+".json", nil)
 			checkItem(t, c, item, sids[0], in.coll)
+			if item["account_sid"] != in.acct.user {
+				t.Errorf("account_sid %v, want %s", item["account_sid"], in.acct.user)
+			}
 			if c.update != nil {
 				got := h.must(http.StatusOK, in.acct, "POST", in.coll+"/"+sids[0]+".json", c.update)
 				if fmt.Sprint(got[c.field]) != c.want {
