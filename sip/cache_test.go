@@ -65,3 +65,13 @@ func TestCachedDirectoryExpires(t *testing.T) {
 		t.Fatalf("%d lookups after expiry, want 2", inner.domainLookups)
 	}
 }
+
+func TestRouteKey(t *testing.T) {
+	a, b := routeKey([]byte("shared-secret-0123")), routeKey([]byte("shared-secret-0123"))
+	if string(a) != string(b) {
+		t.Fatal("same secret, different keys")
+	}
+	if string(routeKey(nil)) == string(routeKey(nil)) {
+		t.Fatal("random keys repeat")
+	}
+}

@@ -29,7 +29,11 @@ type fakeDirectory struct {
 	calls    int                                // lookups served
 }
 
-var _ Directory = (*fakeDirectory)(nil)
+// The real store and the fake both satisfy Directory.
+var (
+	_ Directory = (*fakeDirectory)(nil)
+	_ Directory = (*tenancy.Store)(nil)
+)
 
 func newFakeDirectory() *fakeDirectory {
 	return &fakeDirectory{

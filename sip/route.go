@@ -16,9 +16,10 @@ import (
 // the two ends of a proxied dialog, so that in-dialog requests reach a
 // device behind NAT over the flow it registered from (RFC 5626 spirit,
 // without its Path and outbound machinery). It is stateless and signed with
-// a key of this server, so a peer cannot forge one to make the proxy relay
-// to an address of its choosing. A token issued by another node (or before
-// a restart) does not verify: such in-dialog requests get 403.
+// a key derived from Config.NonceSecret (random without one), so a peer
+// cannot forge one to make the proxy relay to an address of its choosing.
+// Without a shared secret, a token issued by another node (or before a
+// restart) does not verify and such in-dialog requests get 403.
 const flowParam = "pb"
 
 // flow is one end of a dialog as seen by this server.

@@ -2,7 +2,9 @@ package sip
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"fmt"
 	"log/slog"
 	"net"
@@ -110,14 +112,28 @@ func NewServer(cfg Config, dir Directory, loc location.Store) (*Server, error) {
 	s := &Server{cfg: cfg, dir: dir, loc: loc, m: m, log: cfg.Logger.With("component", "sip")}
 	s.guard = newGuard(cfg.Guard, cfg.TrustedSources, nil)
 	s.auth = digest.NewServer(digest.Options{NonceTTL: cfg.NonceTTL, Secret: cfg.NonceSecret})
-	s.rrKey = make([]byte, 32)
-	rand.Read(s.rrKey)
+	s.rrKey = routeKey(cfg.NonceSecret)
 	if err := s.buildUA(); err != nil {
 		return nil, err
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 
 	return s, nil
+}
+
+// routeKey derives the key signing Record-Route flow tokens from the nonce
+// secret, so that nodes sharing it (and a restarted node) honour each
+// other's tokens; random without a secret.
+func routeKey(secret []byte) []byte {
+	if len(secret) == 0 {
+		k := make([]byte, 32)
+		rand.Read(k)
+		return k
+	}
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte("patchbay record-route flow token"))
+
+	return m.Sum(nil)
 }
 
 // buildUA creates the sipgo user agent, server and client.
