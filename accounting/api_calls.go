@@ -62,6 +62,7 @@ type qualityView struct {
 	BytesSent       int64  `json:"bytes_sent"`
 	BytesReceived   int64  `json:"bytes_received"`
 	PacketsLost     int64  `json:"packets_lost"`
+	LossPercent     string `json:"loss_percent"`
 	JitterMS        string `json:"jitter_ms"`
 	RTTMS           string `json:"rtt_ms"`
 }
@@ -107,10 +108,20 @@ func viewCall(c *CDR) callResource {
 		v.Quality = &qualityView{Codec: q.Codec, SRTP: q.SRTP, PacketsSent: q.PacketsSent,
 			PacketsReceived: q.PacketsReceived, BytesSent: q.BytesSent,
 			BytesReceived: q.BytesReceived, PacketsLost: q.PacketsLost,
-			JitterMS: millis(q.Jitter), RTTMS: millis(q.RTT)}
+			LossPercent: lossPercent(q), JitterMS: millis(q.Jitter), RTTMS: millis(q.RTT)}
 	}
 
 	return v
+}
+
+// lossPercent is the share of expected packets lost, with two decimals.
+func lossPercent(q Quality) string {
+	expected := q.PacketsReceived + q.PacketsLost
+	if expected <= 0 {
+		return "0"
+	}
+
+	return strconv.FormatFloat(float64(q.PacketsLost)*100/float64(expected), 'f', 2, 64)
 }
 
 func lastEvent(c *CDR) time.Time {
