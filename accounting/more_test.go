@@ -38,6 +38,12 @@ func TestTalkTimeLeft(t *testing.T) {
 	if _, ok, _ = l.TalkTimeLeft(ctx, leg); ok {
 		t.Fatal("an account without a cap is limited")
 	}
+	caps[acctC] = 1<<63 - 1
+	legPlan(t, l, acctC)
+	leg.AccountSID = acctC
+	if left, ok, _ = l.TalkTimeLeft(ctx, leg); !ok || left != maxTalkSeconds*time.Second {
+		t.Fatalf("left under a huge cap = %s, %v", left, ok)
+	}
 }
 
 func callAt2(t *testing.T, l *Ledger, i int, s LegStart, talk time.Duration) {

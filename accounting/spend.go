@@ -168,8 +168,16 @@ func (l *Ledger) TalkTimeLeft(ctx context.Context, s LegStart) (left time.Durati
 		return 0, true, nil
 	}
 
-	return time.Duration(remaining*60/perMinute) * time.Second, true, nil
+	secs := remaining/perMinute*60 + remaining%perMinute*60/perMinute
+	if secs > maxTalkSeconds {
+		secs = maxTalkSeconds
+	}
+
+	return time.Duration(secs) * time.Second, true, nil
 }
+
+// maxTalkSeconds bounds TalkTimeLeft (a year) so huge caps do not overflow.
+const maxTalkSeconds = 366 * 24 * 3600
 
 // LimitsSource gives an account's limits; *tenancy.Store satisfies it.
 type LimitsSource interface {
