@@ -38,18 +38,8 @@ func setText(v reflect.Value, s string) string {
 			return `not a duration such as "30s" or "1m30s"`
 		}
 		v.SetInt(int64(d))
-	case v.Type() == prefixType:
-		p, ok := parsePrefix(s)
-		if !ok {
-			return `not a CIDR such as "10.0.0.0/8" or an IP address`
-		}
-		v.Set(reflect.ValueOf(p))
-	case v.Type() == addrType:
-		a, ok := parseAddr(s)
-		if !ok {
-			return "not an IP address"
-		}
-		v.Set(reflect.ValueOf(a))
+	case v.Type() == prefixType || v.Type() == addrType:
+		return setNet(v, s)
 	case v.Addr().Type().Implements(textUnmarshalerType):
 		u := v.Addr().Interface().(encoding.TextUnmarshaler)
 		if err := u.UnmarshalText([]byte(s)); err != nil {
@@ -72,6 +62,26 @@ func setText(v reflect.Value, s string) string {
 	default:
 		return "unsupported setting type " + v.Type().String()
 	}
+
+	return ""
+}
+
+// setNet parses s into the netip.Prefix or netip.Addr setting v.
+func setNet(v reflect.Value, s string) string {
+	if v.Type() == prefixType {
+		p, ok := parsePrefix(s)
+		if !ok {
+			return `not a CIDR such as "10.0.0.0/8" or an IP address`
+		}
+		v.Set(reflect.ValueOf(p))
+
+		return ""
+	}
+	a, ok := parseAddr(s)
+	if !ok {
+		return "not an IP address"
+	}
+	v.Set(reflect.ValueOf(a))
 
 	return ""
 }
