@@ -43,6 +43,10 @@ func (l *Ledger) MeterAsync(accountSID string, c Category, count, usage int64) e
 	return l.enqueue(ctx, o)
 }
 
+// maxMetered bounds the count and usage of one Meter call, so that
+// pricing cannot overflow.
+const maxMetered = 1_000_000_000
+
 func (l *Ledger) meterOp(ctx context.Context, accountSID string, c Category,
 	count, usage int64) (*op, error) {
 	switch {
@@ -51,7 +55,8 @@ func (l *Ledger) meterOp(ctx context.Context, accountSID string, c Category,
 	case !categories[c].metered:
 		return nil, fmt.Errorf("%w: meter: category %q is not metered by services",
 			ErrInvalid, c)
-	case count < 0 || usage < 0 || (count == 0 && usage == 0):
+	case count < 0 || usage < 0 || (count == 0 && usage == 0) || count > maxMetered ||
+		usage > maxMetered:
 		return nil, fmt.Errorf("%w: meter %s: count %d, usage %d", ErrInvalid, c, count,
 			usage)
 	}

@@ -114,9 +114,14 @@ func (r Rate) BillableSeconds(talk int64) int64 {
 }
 
 // Price returns the charge for billable seconds, rounded up to the
-// micro-unit.
+// micro-unit. It is split so that a year at the highest valid rate does not
+// overflow.
 func (r Rate) Price(billable int64) int64 {
-	return ceilDiv(billable*r.PerMinute, 60)
+	if billable <= 0 {
+		return 0
+	}
+
+	return billable/60*r.PerMinute + ceilDiv(billable%60*r.PerMinute, 60)
 }
 
 // normalizeDest reduces a number or SIP URI to the digits rates compare.
@@ -237,8 +242,9 @@ func (p *PricePlan) rateMeter(c Category, count, usage int64) charge {
 		return ch
 	}
 	ch.price = count * p.UnitPrices[c]
-	if per := categories[c].usageSeconds; per > 0 {
-		ch.price += ceilDiv(usage*p.UsagePrices[c], per)
+	if per := categories[c].usageSeconds; per > 0 && usage > 0 {
+		price := p.UsagePrices[c]
+		ch.price += usage/per*price + ceilDiv(usage%per*price, per)
 	}
 
 	return ch

@@ -48,6 +48,8 @@ func TestRatePrice(t *testing.T) {
 		{7, 1, 1},          // 0.1166... rounds up
 		{0, 600, 0},
 		{1_000_000, 3600, 60_000_000},
+		{1_000_000 * MicroPerUnit, 366 * 86400, 366 * 1440 * 1_000_000 * MicroPerUnit},
+		{7, 61, 8}, // 7.1166... rounds up
 	}
 	for _, c := range cases {
 		r := Rate{PerMinute: c.perMinute}

@@ -144,6 +144,7 @@ func TestMeterRejectsBadInput(t *testing.T) {
 		"unknown":         {acctA, "bananas", 1, 1},
 		"negative":        {acctA, CatAPIRequests, -1, 0},
 		"nothing metered": {acctA, CatAPIRequests, 0, 0},
+		"huge":            {acctA, CatAPIRequests, 1 << 40, 1},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
