@@ -2,20 +2,20 @@
 # Side-by-side relay benchmark: Patchbay's media engine (behind the ng
 # shim of rtpload) and rtpengine in userspace mode (--table=-1, no
 # kernel forwarding), same load tool, same machine, same run.
-# Usage: media/bench/run.sh [calls...]   (default: 250 500 1000 1500)
+# Usage: media/bench/run.sh [calls...]   (default: 500 1000 2000 3000)
 # Every process it starts is stopped on exit; each load run stops
 # itself after DURATION.
 set -eu
 cd "$(dirname "$0")/../.."
 DURATION=${DURATION:-10s}
-CALLS=${*:-250 500 1000 1500}
+CALLS=${*:-500 1000 2000 3000}
 BIN=$(mktemp -d)/rtpload
 go build -o "$BIN" ./media/bench/rtpload
 
-"$BIN" serve-ng -listen 127.0.0.1:22241 -ports 30000-37999 -max-life 30m &
+"$BIN" serve-ng -listen 127.0.0.1:22241 -ports 20000-35999 -max-life 30m &
 PB=$!
 rtpengine --foreground --log-stderr --log-level=3 --interface=127.0.0.1 \
-	--listen-ng=127.0.0.1:22242 --port-min=40000 --port-max=49999 --table=-1 \
+	--listen-ng=127.0.0.1:22242 --port-min=36000 --port-max=59999 --table=-1 \
 	--num-threads=2 --delete-delay=0 2>/dev/null &
 RE=$!
 trap 'kill $PB $RE 2>/dev/null; wait $PB $RE 2>/dev/null || true' EXIT INT TERM

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/pion/srtp/v3"
@@ -122,26 +123,59 @@ func sdpTarget(sdp string) (netip.AddrPort, string, error) {
 	return netip.AddrPortFrom(addr, uint16(port)), crypto, nil
 }
 
-func listenLocal() (*net.UDPConn, error) {
-	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err == nil {
-		_ = c.SetReadBuffer(1 << 20)
+// endpointSockets is the generator's side: a few sockets per side that
+// every call shares (calls are told apart by SSRC), so receiving costs
+// one read per packet without a goroutine wake-up per call.
+type endpointSockets struct {
+	a, b []*net.UDPConn
+}
+
+func newEndpointSockets(n int) (*endpointSockets, error) {
+	es := &endpointSockets{}
+	for range n {
+		a, err := listenLocal()
+		if err != nil {
+			return nil, err
+		}
+		b, err := listenLocal()
+		if err != nil {
+			return nil, err
+		}
+		es.a, es.b = append(es.a, a), append(es.b, b)
 	}
 
-	return c, err
+	return es, nil
+}
+
+func (es *endpointSockets) close() {
+	for i := range es.a {
+		_ = es.a[i].Close()
+		_ = es.b[i].Close()
+	}
+}
+
+// listenLocal binds 127.0.0.1:0 with an 8 MiB receive buffer
+// (SO_RCVBUFFORCE when permitted, else whatever the kernel allows).
+func listenLocal() (*net.UDPConn, error) {
+	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		return nil, err
+	}
+	_ = c.SetReadBuffer(8 << 20)
+	if rc, err := c.SyscallConn(); err == nil {
+		_ = rc.Control(func(fd uintptr) {
+			_ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUFFORCE, 8<<20)
+		})
+	}
+
+	return c, nil
 }
 
 // setupCall creates the call on the relay with an offer from A and an
 // answer from B; with secure, leg B is SRTP and A plain.
-func setupCall(ng *ngClient, id string, secure bool) (*call, error) {
-	c := &call{id: id}
+func setupCall(ng *ngClient, id string, a, b *net.UDPConn, secure bool) (*call, error) {
+	c := &call{id: id, a: a, b: b}
 	var err error
-	if c.a, err = listenLocal(); err != nil {
-		return nil, err
-	}
-	if c.b, err = listenLocal(); err != nil {
-		return nil, err
-	}
 	req := map[string]any{"command": "offer", "call-id": id, "from-tag": "a",
 		"sdp": endpointSDP(c.a.LocalAddr().(*net.UDPAddr).Port, "")}
 	if secure {
@@ -250,14 +284,14 @@ type result struct {
 
 // blast sends 50 packets per second each way on every call for d,
 // spreading calls over the 20 ms cycle, and measures what comes back.
-func blast(calls []*call, d time.Duration) *result {
+func blast(calls []*call, es *endpointSockets, d time.Duration) *result {
 	res := &result{}
 	t0 := time.Now()
 	var wg sync.WaitGroup
-	for _, c := range calls {
+	for i := range es.a {
 		wg.Add(2)
-		go receive(&wg, c.a, nil, t0, res, &res.recvDir[0])
-		go receive(&wg, c.b, c.bDec, t0, res, &res.recvDir[1])
+		go receive(&wg, es.a[i], nil, t0, res, &res.recvDir[0])
+		go receive(&wg, es.b[i], calls, t0, res, &res.recvDir[1])
 	}
 	var swg sync.WaitGroup
 	const groups = 20
@@ -272,9 +306,9 @@ func blast(calls []*call, d time.Duration) *result {
 	// Late packets still count as received (with their latency) for a
 	// second after the last send; later ones count as lost.
 	time.Sleep(time.Second)
-	for _, c := range calls {
-		_ = c.a.SetReadDeadline(time.Now())
-		_ = c.b.SetReadDeadline(time.Now())
+	for i := range es.a {
+		_ = es.a[i].SetReadDeadline(time.Now())
+		_ = es.b[i].SetReadDeadline(time.Now())
 	}
 	wg.Wait()
 
@@ -323,7 +357,10 @@ func fill(pkt []byte, seq uint16, ts, ssrc uint32, t0 time.Time) {
 	stamp(pkt, t0)
 }
 
-func receive(wg *sync.WaitGroup, c *net.UDPConn, dec *srtp.Context, t0 time.Time,
+// receive reads one shared socket; with calls non-nil the packets are
+// SRTP and are decrypted with the context of the call their SSRC (the
+// sender's call index) names.
+func receive(wg *sync.WaitGroup, c *net.UDPConn, calls []*call, t0 time.Time,
 	res *result, dir *uint64) {
 	defer wg.Done()
 	buf := make([]byte, 2048)
@@ -334,8 +371,12 @@ func receive(wg *sync.WaitGroup, c *net.UDPConn, dec *srtp.Context, t0 time.Time
 			return
 		}
 		p := buf[:n]
-		if dec != nil {
-			if p, err = dec.DecryptRTP(plain, p, nil); err != nil {
+		if len(p) < 12 {
+			continue
+		}
+		if idx := int(binary.BigEndian.Uint32(p[8:]) &^ (1 << 31)); calls != nil &&
+			idx < len(calls) && calls[idx].bDec != nil {
+			if p, err = calls[idx].bDec.DecryptRTP(plain, p, nil); err != nil {
 				continue
 			}
 		}

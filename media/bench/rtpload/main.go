@@ -82,6 +82,7 @@ func runLoad(args []string) error {
 	dur := fs.Duration("duration", 10*time.Second, "send duration")
 	secure := fs.Bool("srtp", false, "leg B uses SRTP (RTP to SRTP interworking)")
 	pid := fs.Int("pid", 0, "relay process id, for CPU accounting")
+	sockets := fs.Int("sockets", 2, "endpoint sockets per side shared by all calls")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -93,24 +94,29 @@ func runLoad(args []string) error {
 		return err
 	}
 	prefix := strconv.FormatInt(time.Now().UnixNano(), 36)
+	es, err := newEndpointSockets(*sockets)
+	if err != nil {
+		return err
+	}
+	defer es.close()
 	cs := make([]*call, 0, *calls)
 	defer func() {
 		for _, c := range cs {
 			_, _ = ng.do(map[string]any{"command": "delete", "call-id": c.id,
 				"from-tag": "a"})
-			_ = c.a.Close()
-			_ = c.b.Close()
 		}
 	}()
 	for i := range *calls {
-		c, err := setupCall(ng, fmt.Sprintf("%s-%d", prefix, i), *secure)
+		k := i % len(es.a)
+		c, err := setupCall(ng, fmt.Sprintf("%s-%d", prefix, i), es.a[k], es.b[k], *secure)
 		if err != nil {
 			return fmt.Errorf("call %d: %w", i, err)
 		}
 		cs = append(cs, c)
 	}
-	cpu0, wall0 := cpuTicks(*pid), time.Now()
-	res := blast(cs, *dur)
+	cpu0, self0, wall0 := cpuTicks(*pid), cpuTicks(os.Getpid()), time.Now()
+	res := blast(cs, es, *dur)
+	selfCPU := float64(cpuTicks(os.Getpid())-self0) / 100 / time.Since(wall0).Seconds() * 100
 	cpuSec := float64(cpuTicks(*pid)-cpu0) / 100
 	cpu := cpuSec / time.Since(wall0).Seconds() * 100
 	perPkt := time.Duration(cpuSec / float64(max(res.recv, 1)) * float64(time.Second))
@@ -120,10 +126,10 @@ func runLoad(args []string) error {
 	}
 	loss := 100 * (1 - float64(res.recv)/float64(max(res.sent, 1)))
 	fmt.Printf("%-9s %-8s calls=%-5d pps=%-7d sent=%-8d recv_a=%-8d recv_b=%-8d loss=%.3f%% "+
-		"p50=%v p99=%v p99.9=%v relay_cpu=%.0f%% relay_cpu_per_pkt=%v load=%s\n", *name, mode,
+		"p50=%v p99=%v p99.9=%v relay_cpu=%.0f%% relay_cpu_per_pkt=%v load_cpu=%.0f%% load=%s\n", *name, mode,
 		*calls, int(float64(res.sent)/dur.Seconds()), res.sent, res.recvDir[0], res.recvDir[1],
 		loss, res.hist.quantile(0.5), res.hist.quantile(0.99), res.hist.quantile(0.999), cpu,
-		perPkt, loadavg())
+		perPkt, selfCPU, loadavg())
 
 	return nil
 }
