@@ -55,7 +55,8 @@ type Config struct {
 	SpendCap func(ctx context.Context, accountSID string) (int64, error)
 	// OnSpendCap, when set, is called once each time an account's spend
 	// this month crosses its cap, in its own goroutine, so that call
-	// control can end the account's running calls.
+	// control can end the account's running calls. It must not call Close,
+	// which waits for it.
 	OnSpendCap func(accountSID string, spentMicro, capMicro int64)
 	// MaxBatch is the most writes committed in one transaction (512).
 	MaxBatch int
