@@ -228,6 +228,7 @@ func (c *call) teardown() {
 	c.closeCDR(accounting.LegEnd{SID: c.sid, Status: accounting.Status(status),
 		Cause: cause, SIPCode: end.code}, q)
 	c.event("completed", status, end.code)
+	c.closeBooks()
 	c.cc.removeLeg(c.parent.callID)
 	c.cc.forgetCall(c)
 	c.release()

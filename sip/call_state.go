@@ -90,6 +90,11 @@ type call struct {
 	finalOnce sync.Once
 	relOnce   sync.Once
 
+	// booksMu guards books and booksClosed: the call's bookkeeping queue.
+	booksMu     sync.Mutex
+	books       chan func(context.Context)
+	booksClosed bool
+
 	// mu guards the fields below.
 	mu            sync.Mutex
 	answered      time.Time
@@ -148,7 +153,9 @@ func (c *call) params(status string) url.Values {
 	return p.Values()
 }
 
-// event enqueues a status callback when the application wants name.
+// event enqueues a status callback when the application wants name. The
+// event's time and duration are taken now; the insert runs on the call's
+// bookkeeping queue.
 func (c *call) event(name string, status callstatus.Status, code int) {
 	if c.cc.cfg.Outbox == nil || c.app.statusURL == "" || !c.app.events[name] {
 		return
@@ -161,15 +168,13 @@ func (c *call) event(name string, status callstatus.Status, code int) {
 			ev.Duration = time.Since(at)
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.ctx), teardownTimeout)
-	defer cancel()
-	err := c.cc.cfg.Outbox.Enqueue(ctx, webhook.Event{
-		AccountSID: c.acct.SID, CallSID: c.sid, URL: c.app.statusURL,
-		Method: c.app.statusMethod, Params: ev.Values(),
+	out := webhook.Event{AccountSID: c.acct.SID, CallSID: c.sid, URL: c.app.statusURL,
+		Method: c.app.statusMethod, Params: ev.Values()}
+	c.book(func(ctx context.Context) {
+		if err := c.cc.cfg.Outbox.Enqueue(ctx, out); err != nil {
+			c.log.Warn("status callback not queued", "event", name, "error", err)
+		}
 	})
-	if err != nil {
-		c.log.Warn("status callback not queued", "event", name, "error", err)
-	}
 }
 
 func (c *call) answeredAt() time.Time {
@@ -179,32 +184,81 @@ func (c *call) answeredAt() time.Time {
 	return c.answered
 }
 
+// book runs op on the call's bookkeeping goroutine, in order with the
+// call's other CDR writes and callbacks, so that durable writes (each
+// waiting for a commit) never hold up signalling. After closeBooks, op
+// runs on the caller's goroutine.
+func (c *call) book(op func(ctx context.Context)) {
+	c.booksMu.Lock()
+	if c.booksClosed {
+		c.booksMu.Unlock()
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(c.ctx), teardownTimeout)
+		defer cancel()
+		op(ctx)
+
+		return
+	}
+	if c.books == nil {
+		c.books = make(chan func(context.Context), 64)
+		c.cc.wg.Add(1)
+		go c.runBooks(c.books)
+	}
+	books := c.books
+	c.booksMu.Unlock()
+	books <- op
+}
+
+func (c *call) runBooks(books <-chan func(context.Context)) {
+	defer c.cc.wg.Done()
+	for op := range books {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(c.ctx), teardownTimeout)
+		op(ctx)
+		cancel()
+	}
+}
+
+// closeBooks lets the bookkeeping goroutine finish what is queued and end.
+func (c *call) closeBooks() {
+	c.booksMu.Lock()
+	defer c.booksMu.Unlock()
+	if !c.booksClosed && c.books != nil {
+		close(c.books)
+	}
+	c.booksClosed = true
+}
+
 // openCDR records the start of a leg; failures are logged, never fatal.
 func (c *call) openCDR(s accounting.LegStart) {
 	if c.cc.cfg.Ledger == nil {
 		return
 	}
 	s.MediaMode = c.mediaMode()
-	if err := c.cc.cfg.Ledger.OpenLeg(c.ctx, s); err != nil {
-		c.log.Error("cdr open failed", "leg", s.SID, "error", err)
+	if s.Created.IsZero() {
+		s.Created = time.Now()
 	}
+	c.book(func(ctx context.Context) {
+		if err := c.cc.cfg.Ledger.OpenLeg(ctx, s); err != nil {
+			c.log.Error("cdr open failed", "leg", s.SID, "error", err)
+		}
+	})
 }
 
 func (c *call) cdrEvent(sid string, answered bool) {
 	if c.cc.cfg.Ledger == nil {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.ctx), teardownTimeout)
-	defer cancel()
-	var err error
-	if answered {
-		err = c.cc.cfg.Ledger.LegAnswered(ctx, sid, time.Now())
-	} else {
-		err = c.cc.cfg.Ledger.LegRinging(ctx, sid, time.Now())
-	}
-	if err != nil {
-		c.log.Error("cdr update failed", "leg", sid, "error", err)
-	}
+	at := time.Now()
+	c.book(func(ctx context.Context) {
+		var err error
+		if answered {
+			err = c.cc.cfg.Ledger.LegAnswered(ctx, sid, at)
+		} else {
+			err = c.cc.cfg.Ledger.LegRinging(ctx, sid, at)
+		}
+		if err != nil {
+			c.log.Error("cdr update failed", "leg", sid, "error", err)
+		}
+	})
 }
 
 func (c *call) closeCDR(e accounting.LegEnd, q accounting.Quality) {
@@ -212,11 +266,12 @@ func (c *call) closeCDR(e accounting.LegEnd, q accounting.Quality) {
 		return
 	}
 	e.Quality = q
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.ctx), teardownTimeout)
-	defer cancel()
-	if err := c.cc.cfg.Ledger.CloseLeg(ctx, e); err != nil {
-		c.log.Error("cdr close failed", "leg", e.SID, "error", err)
-	}
+	e.Ended = time.Now()
+	c.book(func(ctx context.Context) {
+		if err := c.cc.cfg.Ledger.CloseLeg(ctx, e); err != nil {
+			c.log.Error("cdr close failed", "leg", e.SID, "error", err)
+		}
+	})
 }
 
 func (c *call) mediaMode() string {
