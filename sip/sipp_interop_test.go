@@ -37,7 +37,7 @@ func (r sippResult) String() string {
 }
 
 // requireSipp fails t when sipp is not installed.
-func requireSipp(t *testing.T) {
+func requireSipp(t testing.TB) {
 	t.Helper()
 	if _, err := exec.LookPath("sipp"); err != nil {
 		t.Fatal("sipp not found: install it (apt-get install -y sip-tester) and run: " +
@@ -56,10 +56,13 @@ type sippRun struct {
 	calls     int    // -m
 	hold      time.Duration
 	timeout   time.Duration
+	rate      int // -r calls per second (sipp's default when 0)
+	limit     int // -l simultaneous calls (sipp's default when 0)
 }
 
 // start starts sipp in dir; wait with sippWait.
-func (r sippRun) start(ctx context.Context, t *testing.T, dir string) (*exec.Cmd, *strings.Builder) {
+func (r sippRun) start(ctx context.Context, t testing.TB, dir string) (*exec.Cmd,
+	*strings.Builder) {
 	t.Helper()
 	scen, err := filepath.Abs(filepath.Join(sippDir, r.scenario))
 	if err != nil {
@@ -77,6 +80,12 @@ func (r sippRun) start(ctx context.Context, t *testing.T, dir string) (*exec.Cmd
 		"-trace_stat", "-stf", filepath.Join(dir, r.name+"_stat.csv"),
 		"-trace_msg", "-message_file", filepath.Join(dir, r.name+"_messages.log"),
 		"-default_behaviors", "all,-bye", "-recv_timeout", "5000"}
+	if r.rate > 0 {
+		args = append(args, "-r", strconv.Itoa(r.rate), "-rp", "1000")
+	}
+	if r.limit > 0 {
+		args = append(args, "-l", strconv.Itoa(r.limit))
+	}
 	if r.oocs != "" {
 		ooc, _ := filepath.Abs(filepath.Join(sippDir, r.oocs))
 		args = append(args, "-oocsf", ooc)
@@ -95,7 +104,7 @@ func (r sippRun) start(ctx context.Context, t *testing.T, dir string) (*exec.Cmd
 }
 
 // wait waits for cmd and collects its results.
-func (r sippRun) wait(t *testing.T, dir string, cmd *exec.Cmd, out *strings.Builder) sippResult {
+func (r sippRun) wait(t testing.TB, dir string, cmd *exec.Cmd, out *strings.Builder) sippResult {
 	t.Helper()
 	err := cmd.Wait()
 	res := sippResult{output: out.String()}
@@ -117,7 +126,7 @@ func (r sippRun) wait(t *testing.T, dir string, cmd *exec.Cmd, out *strings.Buil
 	return res
 }
 
-func (r sippRun) run(ctx context.Context, t *testing.T, dir string) sippResult {
+func (r sippRun) run(ctx context.Context, t testing.TB, dir string) sippResult {
 	t.Helper()
 	cmd, out := r.start(ctx, t, dir)
 
@@ -126,7 +135,7 @@ func (r sippRun) run(ctx context.Context, t *testing.T, dir string) sippResult {
 
 // sippCounts reads the cumulative successful and failed call counts from
 // the last line of a sipp statistics file.
-func sippCounts(t *testing.T, path string) (int, int) {
+func sippCounts(t testing.TB, path string) (int, int) {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -262,6 +271,7 @@ func TestSIPpCall(t *testing.T) {
 // store.
 type sippEnv struct {
 	srv  *Server
+	loc  *location.Memory
 	addr string // host:port of the UDP and TCP listeners
 }
 
@@ -276,9 +286,9 @@ func newSippEnv(t *testing.T, algs ...digest.Algorithm) *sippEnv {
 }
 
 // newSippEnvDir is newSippEnv over the directory d.
-func newSippEnvDir(t *testing.T, d *fakeDirectory, algs ...digest.Algorithm) *sippEnv {
+func newSippEnvDir(t *testing.T, d Directory, algs ...digest.Algorithm) *sippEnv {
 	t.Helper()
-	e, stop, err := startSippEnv(d, algs...)
+	e, stop, err := startSippEnv(d, nil, algs...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -287,15 +297,20 @@ func newSippEnvDir(t *testing.T, d *fakeDirectory, algs ...digest.Algorithm) *si
 	return e
 }
 
-// startSippEnv starts a server over d and returns it with its stop
-// function. It may run on any goroutine.
-func startSippEnv(d *fakeDirectory, algs ...digest.Algorithm) (*sippEnv, func(), error) {
+// startSippEnv starts a server over d, its Config changed by mutate when
+// not nil, and returns it with its stop function. It may run on any
+// goroutine.
+func startSippEnv(d Directory, mutate func(*Config), algs ...digest.Algorithm) (
+	*sippEnv, func(), error) {
 	loc := location.NewMemory(nil)
 	cfg := Config{Listen: "127.0.0.1:0", RingTimeout: 10 * time.Second,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	if os.Getenv("PATCHBAY_TEST_SIP_LOG") != "" {
 		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr,
 			&slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	if mutate != nil {
+		mutate(&cfg)
 	}
 	srv, err := NewServer(cfg, d, loc)
 	if err != nil {
@@ -312,11 +327,11 @@ func startSippEnv(d *fakeDirectory, algs ...digest.Algorithm) (*sippEnv, func(),
 		loc.Close()
 	}
 
-	return &sippEnv{srv: srv, addr: srv.Addr("udp").String()}, stop, nil
+	return &sippEnv{srv: srv, loc: loc, addr: srv.Addr("udp").String()}, stop, nil
 }
 
 // waitBinding waits until aor has a binding.
-func waitBinding(ctx context.Context, t *testing.T, e *sippEnv, aor string) {
+func waitBinding(ctx context.Context, t testing.TB, e *sippEnv, aor string) {
 	t.Helper()
 	for ctx.Err() == nil {
 		if got, err := e.srv.Contacts(ctx, aor); err == nil && len(got) > 0 {

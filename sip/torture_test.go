@@ -318,7 +318,7 @@ func runTorture(cases []tortureCase, transport string) []tortureOutcome {
 
 // tortureOne sends c to a fresh server and probes the server afterwards.
 func tortureOne(c tortureCase, transport string, local netip.Addr, seq int) tortureOutcome {
-	e, stop, err := startSippEnv(tortureDirectory())
+	e, stop, err := startSippEnv(tortureDirectory(), nil)
 	if err != nil {
 		return tortureOutcome{err: err}
 	}
