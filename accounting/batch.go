@@ -14,6 +14,7 @@ import (
 type batch struct {
 	tx    *sql.Tx
 	stmts *statements
+	bound map[*sql.Stmt]*sql.Stmt // prepared statements bound to tx
 	usage map[usageKey]*charge
 	units map[usageKey]string
 	spend map[spendKey]int64
@@ -29,14 +30,25 @@ type usageKey struct {
 type spendKey struct{ account, month string }
 
 func newBatch(tx *sql.Tx, st *statements) *batch {
-	return &batch{tx: tx, stmts: st, usage: make(map[usageKey]*charge),
+	return &batch{tx: tx, stmts: st, bound: make(map[*sql.Stmt]*sql.Stmt, 8),
+		usage: make(map[usageKey]*charge),
 		units: make(map[usageKey]string), spend: make(map[spendKey]int64)}
 }
 
 // exec runs a prepared statement in the batch and returns the rows it
-// changed.
+// changed. Each statement is bound to the transaction once per batch.
 func (b *batch) exec(ctx context.Context, st *sql.Stmt, args ...any) (int64, error) {
-	return execStmt(ctx, b.tx, st, args...)
+	bound := b.bound[st]
+	if bound == nil {
+		bound = b.tx.StmtContext(ctx, st)
+		b.bound[st] = bound
+	}
+	res, err := bound.ExecContext(ctx, args...)
+	if err != nil {
+		return 0, err
+	}
+
+	return res.RowsAffected()
 }
 
 // add sums a charge of account on day into the batch.

@@ -78,13 +78,3 @@ func (s *statements) close() {
 		}
 	}
 }
-
-// execStmt runs a prepared statement inside tx and returns the rows it changed.
-func execStmt(ctx context.Context, tx *sql.Tx, st *sql.Stmt, args ...any) (int64, error) {
-	res, err := tx.StmtContext(ctx, st).ExecContext(ctx, args...)
-	if err != nil {
-		return 0, err
-	}
-
-	return res.RowsAffected()
-}
