@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/patchbay/patchbay/sip/digest"
 )
 
 // Defaults applied by NewServer to zero Config fields.
@@ -48,6 +50,12 @@ type Config struct {
 
 	// NonceTTL is the lifetime of a digest nonce (30s).
 	NonceTTL time.Duration
+
+	// DigestAlgorithms lists the digest algorithms challenged with, in
+	// order, one challenge header each (SHA-256 then MD5, RFC 8760). Put
+	// MD5 first for clients that only answer the first challenge and only
+	// know MD5 (sipp 3.6, some older phones).
+	DigestAlgorithms []digest.Algorithm
 
 	// NonceSecret keys the stateless digest nonces; nodes sharing it accept
 	// each other's nonces. Random when nil.

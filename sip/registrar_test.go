@@ -7,6 +7,7 @@ import (
 
 	sipmsg "github.com/emiago/sipgo/sip"
 
+	"github.com/patchbay/patchbay/sip/digest"
 	"github.com/patchbay/patchbay/tenancy"
 )
 
@@ -258,5 +259,17 @@ func TestRegisterDraining(t *testing.T) {
 	res := e.phone("udp", "alice", "acme.test", "alice-pw").register(300)
 	if res.StatusCode != 503 || res.GetHeader("Retry-After") == nil {
 		t.Fatalf("draining: %d", res.StatusCode)
+	}
+}
+
+func TestDigestAlgorithmsOrder(t *testing.T) {
+	e := newEnv(t, func(c *Config) {
+		c.DigestAlgorithms = []digest.Algorithm{digest.MD5, digest.SHA256}
+	})
+	p := e.phone("udp", "alice", "acme.test", "alice-pw")
+	res := p.do(p.registerReq(300))
+	chals := res.GetHeaders("WWW-Authenticate")
+	if len(chals) != 2 || !strings.Contains(chals[0].Value(), "MD5") {
+		t.Fatalf("challenges %v: want MD5 first", chals)
 	}
 }

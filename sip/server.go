@@ -111,7 +111,8 @@ func NewServer(cfg Config, dir Directory, loc location.Store) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, dir: dir, loc: loc, m: m, log: cfg.Logger.With("component", "sip")}
 	s.guard = newGuard(cfg.Guard, cfg.TrustedSources, nil)
-	s.auth = digest.NewServer(digest.Options{NonceTTL: cfg.NonceTTL, Secret: cfg.NonceSecret})
+	s.auth = digest.NewServer(digest.Options{NonceTTL: cfg.NonceTTL, Secret: cfg.NonceSecret,
+		Algorithms: cfg.DigestAlgorithms})
 	s.rrKey = routeKey(cfg.NonceSecret)
 	if err := s.buildUA(); err != nil {
 		return nil, err

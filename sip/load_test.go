@@ -1,0 +1,52 @@
+package sip
+
+import (
+	"context"
+	"net/netip"
+	"os"
+	"runtime"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/patchbay/patchbay/sip/digest"
+	"github.com/patchbay/patchbay/sip/location"
+)
+
+// TestLoadServe runs the edge over the fake directory for an external load
+// generator (sipp), when PATCHBAY_SIP_LOAD_ADDR is set (e.g.
+// 127.0.0.1:5090); PATCHBAY_SIP_LOAD_SECONDS is how long it serves (30).
+// It is skipped otherwise. docs/benchmarks-sip-edge.md shows the commands.
+func TestLoadServe(t *testing.T) {
+	addr := os.Getenv("PATCHBAY_SIP_LOAD_ADDR")
+	if addr == "" {
+		t.Skip("PATCHBAY_SIP_LOAD_ADDR not set")
+	}
+	secs, _ := strconv.Atoi(os.Getenv("PATCHBAY_SIP_LOAD_SECONDS"))
+	if secs <= 0 {
+		secs = 30
+	}
+	loc := location.NewMemory(nil)
+	defer loc.Close()
+	srv, err := NewServer(Config{Listen: addr, Registerer: prometheus.NewRegistry(),
+		TrustedSources: []netip.Prefix{mustPrefix("127.0.0.0/8")}, Logger: testLogger(),
+		DigestAlgorithms: []digest.Algorithm{digest.MD5, digest.SHA256}},
+		newDirectory(), loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), time.Duration(secs)*time.Second)
+	defer cancel()
+	if err := srv.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	<-ctx.Done()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	t.Logf("registrations bound %v, refused %v, heap in use %d MiB",
+		metricValue(t, srv.m.registrations.WithLabelValues("bound")),
+		metricValue(t, srv.m.registrations.WithLabelValues("refused")), ms.HeapInuse>>20)
+}
