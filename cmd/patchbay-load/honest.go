@@ -111,12 +111,31 @@ func newDevice(target string) (*device, error) {
 		return nil, err
 	}
 	go server.ServeUDP(conn)
+	if err := awaitListener(ua, addr.String()); err != nil {
+		ua.Close()
+		conn.Close()
+
+		return nil, err
+	}
 
 	d := &device{ua: ua, client: client, server: server, conn: conn}
 	d.contact = sipmsg.ContactHeader{Address: sipmsg.Uri{
 		Scheme: "sip", Host: addr.IP.String(), Port: addr.Port}}
 
 	return d, nil
+}
+
+// awaitListener waits until the transport layer serves the socket, so that
+// the client sends from it instead of binding its address a second time.
+func awaitListener(ua *sipgo.UserAgent, addr string) error {
+	for range 200 {
+		if c, _ := ua.TransportLayer().GetConnection("udp", addr); c != nil {
+			return nil
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+
+	return fmt.Errorf("honest: udp socket %s not served", addr)
 }
 
 func (d *device) Close() {

@@ -10,6 +10,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -20,6 +21,9 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: patchbay-load flood|honest [flags]")
 		os.Exit(2)
 	}
+	// sipgo reports stray retransmissions through the default logger; a
+	// load tool has no use for them.
+	slog.SetDefault(slog.New(slog.DiscardHandler))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 

@@ -45,6 +45,7 @@ type server struct {
 	api        *tenancy.API // REST API; components mount account resources on it
 	apiLn      net.Listener
 	http       *http.Server
+	voice      components // SIP edge, media, call control, accounting
 
 	draining atomic.Bool // set when Run starts draining; /readyz then fails
 
@@ -101,7 +102,11 @@ func (s *server) open(ctx context.Context, announce io.Writer) error {
 		return err
 	}
 
-	return s.openAPI(announce)
+	if err := s.openAPI(announce); err != nil {
+		return err
+	}
+
+	return s.openComponents(ctx)
 }
 
 // openDataDir creates and locks the data folder.
@@ -135,6 +140,7 @@ func (s *server) openAPI(announce io.Writer) error {
 		AdminToken:   token,
 		MaxBodyBytes: s.cfg.API.MaxBodyBytes,
 		RateLimit:    float64(s.cfg.API.RequestsPerSecond),
+		OnRequest:    s.meterAPIRequest,
 	})
 	s.http = &http.Server{
 		Handler:           s.routes(),
