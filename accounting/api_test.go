@@ -201,3 +201,33 @@ func TestJSONExport(t *testing.T) {
 		t.Fatal("xml export accepted")
 	}
 }
+
+// TestExportWithoutLedger reads CDRs from a database with no ledger open,
+// as "patchbay cdrs export" does next to a running server: open legs stay
+// open.
+func TestExportWithoutLedger(t *testing.T) {
+	ctx := context.Background()
+	l, file := openTestLedger(t, Config{Node: "live"})
+	if err := l.OpenLeg(ctx, LegStart{SID: legSID(1), AccountSID: acctA,
+		Direction: DirInbound, Created: t0}); err != nil {
+		t.Fatal(err)
+	}
+	db, err := tenancy.OpenDB(ctx, file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var buf strings.Builder
+	err = ExportCDRs(ctx, db, &buf, CDRFilter{AccountSID: acctA, Status: StatusQueued},
+		FormatCSV)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(strings.NewReader(buf.String())).ReadAll()
+	if err != nil || len(rows) != 2 || rows[1][0] != legSID(1) {
+		t.Fatalf("export %q: %v", buf.String(), err)
+	}
+	if !mustCDR(t, l, legSID(1)).Open() {
+		t.Fatal("exporting closed a live leg")
+	}
+}
