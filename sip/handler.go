@@ -50,13 +50,27 @@ func (s *Server) dispatch(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		s.reply(r, errDraining, sipmsg.NewHeader("Retry-After", "30"))
 	case req.Method == sipmsg.REGISTER:
 		s.handleRegister(r)
+		s.dropTx(r)
 	case req.Method == sipmsg.OPTIONS:
 		s.handleOptions(r)
+		s.dropTx(r)
 	case req.Method == sipmsg.INVITE, req.Method == sipmsg.MESSAGE:
 		s.handleCall(r)
 	default:
 		s.reply(r, &StatusError{Code: 405, Reason: "Method Not Allowed"},
 			sipmsg.NewHeader("Allow", allowMethods))
+	}
+}
+
+// dropTx ends the server transaction of an answered REGISTER or OPTIONS at
+// once instead of keeping it for Timer J (32s on UDP, RFC 3261 17.2.2),
+// like a stateless registrar: at thousands of registrations per second
+// the retained transactions would cost hundreds of MiB. A retransmitted
+// REGISTER is then processed again; its replayed digest nonce-count earns
+// a fresh challenge, never a second binding.
+func (s *Server) dropTx(r *request) {
+	if r.tx != nil {
+		r.tx.Terminate()
 	}
 }
 
