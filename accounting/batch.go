@@ -16,7 +16,6 @@ type batch struct {
 	stmts *statements
 	bound map[*sql.Stmt]*sql.Stmt // prepared statements bound to tx
 	usage map[usageKey]*charge
-	units map[usageKey]string
 	spend map[spendKey]int64
 }
 
@@ -25,14 +24,14 @@ type usageKey struct {
 	category Category
 	day      string
 	subject  string
+	unit     string
 }
 
 type spendKey struct{ account, month string }
 
 func newBatch(tx *sql.Tx, st *statements) *batch {
 	return &batch{tx: tx, stmts: st, bound: make(map[*sql.Stmt]*sql.Stmt, 8),
-		usage: make(map[usageKey]*charge),
-		units: make(map[usageKey]string), spend: make(map[spendKey]int64)}
+		usage: make(map[usageKey]*charge), spend: make(map[spendKey]int64)}
 }
 
 // exec runs a prepared statement in the batch and returns the rows it
@@ -53,7 +52,8 @@ func (b *batch) exec(ctx context.Context, st *sql.Stmt, args ...any) (int64, err
 
 // add sums a charge of account on day into the batch.
 func (b *batch) add(account, day, month, unit string, ch charge) {
-	k := usageKey{account: account, category: ch.category, day: day, subject: ch.subject}
+	k := usageKey{account: account, category: ch.category, day: day, subject: ch.subject,
+		unit: unit}
 	sum := b.usage[k]
 	if sum == nil {
 		sum = &charge{category: ch.category, subject: ch.subject}
@@ -62,7 +62,6 @@ func (b *batch) add(account, day, month, unit string, ch charge) {
 	sum.count += ch.count
 	sum.usage += ch.usage
 	sum.price += ch.price
-	b.units[k] = unit
 	if ch.price != 0 {
 		b.spend[spendKey{account, month}] += ch.price
 	}
@@ -72,7 +71,7 @@ func (b *batch) add(account, day, month, unit string, ch charge) {
 func (b *batch) flush(ctx context.Context) error {
 	for k, ch := range b.usage {
 		_, err := b.exec(ctx, b.stmts.addUsage, k.account, string(k.category), k.day,
-			k.subject, ch.count, ch.usage, ch.price, b.units[k])
+			k.subject, ch.count, ch.usage, ch.price, k.unit)
 		if err != nil {
 			return fmt.Errorf("accounting: usage of %s: %w", k.account, err)
 		}

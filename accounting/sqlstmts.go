@@ -37,9 +37,9 @@ const (
 		WHERE sid = ? AND ended IS NULL`
 	sqlAddUsage = `INSERT INTO accounting_usage (account_sid, category, day, subject, count,
 		usage, price_micro, price_unit) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (account_sid, category, day, subject) DO UPDATE SET
+		ON CONFLICT (account_sid, category, day, subject, price_unit) DO UPDATE SET
 		count = count + excluded.count, usage = usage + excluded.usage,
-		price_micro = price_micro + excluded.price_micro, price_unit = excluded.price_unit`
+		price_micro = price_micro + excluded.price_micro`
 	sqlAddSpend = `INSERT INTO accounting_spend (account_sid, month, price_micro)
 		VALUES (?, ?, ?) ON CONFLICT (account_sid, month) DO UPDATE SET
 		price_micro = price_micro + excluded.price_micro`

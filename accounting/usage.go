@@ -141,10 +141,10 @@ func (l *Ledger) sumUsage(ctx context.Context, accounts []string, q UsageQuery) 
 		args = append(args, q.Trunk)
 	}
 	key := periodKey(q.Granularity)
-	rows, err := l.db.QueryContext(ctx, `SELECT `+key+`, category, sum(count), sum(usage),
-		sum(price_micro), max(price_unit) FROM accounting_usage
+	rows, err := l.db.QueryContext(ctx, `SELECT `+key+`, category, price_unit, sum(count),
+		sum(usage), sum(price_micro) FROM accounting_usage
 		WHERE day >= ? AND day <= ? AND account_sid IN (`+strings.Join(marks, ",")+`)`+cond+`
-		GROUP BY 1, 2 ORDER BY 1, 2`, args...)
+		GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("accounting: usage: %w", err)
 	}
@@ -153,7 +153,7 @@ func (l *Ledger) sumUsage(ctx context.Context, accounts []string, q UsageQuery) 
 	for rows.Next() {
 		var r usageRow
 		var cat string
-		if err := rows.Scan(&r.period, &cat, &r.count, &r.usage, &r.price, &r.unit); err != nil {
+		if err := rows.Scan(&r.period, &cat, &r.unit, &r.count, &r.usage, &r.price); err != nil {
 			return nil, fmt.Errorf("accounting: usage: %w", err)
 		}
 		r.category = Category(cat)
@@ -166,28 +166,36 @@ func (l *Ledger) sumUsage(ctx context.Context, accounts []string, q UsageQuery) 
 	return out, nil
 }
 
-// recordSet collects records by period and category.
+// recordSet collects records by period, category and price unit.
 type recordSet struct {
 	q        UsageQuery
-	byPeriod map[string]map[Category]*UsageRecord
+	byPeriod map[string]map[recordKey]*UsageRecord
 	periods  []string
 }
 
-// get returns the record of category c in period, creating it empty.
-func (rs *recordSet) get(period string, c Category) *UsageRecord {
+type recordKey struct {
+	category Category
+	unit     string
+}
+
+// get returns the record of category c in unit in period, creating it
+// empty.
+func (rs *recordSet) get(period string, c Category, unit string) *UsageRecord {
 	m := rs.byPeriod[period]
 	if m == nil {
-		m = make(map[Category]*UsageRecord)
+		m = make(map[recordKey]*UsageRecord)
 		rs.byPeriod[period] = m
 		rs.periods = append(rs.periods, period)
 	}
-	r := m[c]
+	k := recordKey{c, unit}
+	r := m[k]
 	if r == nil {
 		info := categories[c]
 		from, to := periodBounds(period, rs.q)
 		r = &UsageRecord{AccountSID: rs.q.AccountSID, Category: c, StartDate: from,
-			EndDate: to, CountUnit: info.countUnit, UsageUnit: info.usageUnit}
-		m[c] = r
+			EndDate: to, CountUnit: info.countUnit, UsageUnit: info.usageUnit,
+			PriceUnit: unit}
+		m[k] = r
 	}
 
 	return r
@@ -196,41 +204,55 @@ func (rs *recordSet) get(period string, c Category) *UsageRecord {
 // add sums a row into its category and the aggregates it belongs to;
 // totalprice takes only the price.
 func (rs *recordSet) add(row usageRow) {
-	targets := []*UsageRecord{rs.get(row.period, row.category)}
+	targets := []*UsageRecord{rs.get(row.period, row.category, row.unit)}
 	for _, agg := range aggregates {
 		if slices.Contains(categories[agg].parts, row.category) {
-			targets = append(targets, rs.get(row.period, agg))
+			targets = append(targets, rs.get(row.period, agg, row.unit))
 		}
 	}
 	for _, r := range targets {
 		r.Count += row.count
 		r.Usage += row.usage
 		r.Price += row.price
-		r.PriceUnit = row.unit
 	}
-	total := rs.get(row.period, CatTotalPrice)
-	total.Price += row.price
-	total.PriceUnit = row.unit
+	rs.get(row.period, CatTotalPrice, row.unit).Price += row.price
 }
 
-// sorted returns the records by period, then category.
+// fill adds a zero record in unit for every category of period that has
+// none, so that the all-time form lists every category.
+func (rs *recordSet) fill(period, unit string) {
+	have := make(map[Category]bool)
+	for k := range rs.byPeriod[period] {
+		have[k.category] = true
+	}
+	all := append(append(slices.Clone(leafCategories), aggregates...), CatTotalPrice)
+	for _, c := range all {
+		if !have[c] {
+			rs.get(period, c, unit)
+		}
+	}
+}
+
+// sorted returns the records by period, category and unit.
 func (rs *recordSet) sorted() []UsageRecord {
 	sort.Strings(rs.periods)
 	var out []UsageRecord
 	for _, p := range rs.periods {
-		m := rs.byPeriod[p]
-		cats := make([]string, 0, len(m))
-		for c := range m {
-			cats = append(cats, string(c))
-		}
-		sort.Strings(cats)
-		for _, c := range cats {
-			r := m[Category(c)]
+		start := len(out)
+		for _, r := range rs.byPeriod[p] {
 			if r.PriceUnit == "" {
 				r.PriceUnit = "USD"
 			}
 			out = append(out, *r)
 		}
+		part := out[start:]
+		sort.Slice(part, func(i, j int) bool {
+			if part[i].Category != part[j].Category {
+				return part[i].Category < part[j].Category
+			}
+
+			return part[i].PriceUnit < part[j].PriceUnit
+		})
 	}
 
 	return out
@@ -238,18 +260,16 @@ func (rs *recordSet) sorted() []UsageRecord {
 
 // withAggregates turns summed rows into records, adding the aggregates.
 func (l *Ledger) withAggregates(rows []usageRow, q UsageQuery) []UsageRecord {
-	rs := &recordSet{q: q, byPeriod: make(map[string]map[Category]*UsageRecord)}
-	if q.Granularity == GranularityAll {
-		for _, c := range leafCategories {
-			rs.get("", c)
-		}
-		for _, c := range aggregates {
-			rs.get("", c)
-		}
-		rs.get("", CatTotalPrice)
-	}
+	rs := &recordSet{q: q, byPeriod: make(map[string]map[recordKey]*UsageRecord)}
 	for _, row := range rows {
 		rs.add(row)
+	}
+	if q.Granularity == GranularityAll {
+		unit := "USD"
+		if len(rows) > 0 {
+			unit = rows[0].unit
+		}
+		rs.fill("", unit)
 	}
 
 	return rs.sorted()

@@ -230,3 +230,37 @@ func TestSpendSurvivesRestart(t *testing.T) {
 		t.Fatalf("spend after restart = %d, want 15000", got)
 	}
 }
+
+// TestCurrencyChangeKeepsUnitsApart changes the plan's price unit between
+// two legs of one day: usage, statements and totals keep the amounts of the
+// two units apart.
+func TestCurrencyChangeKeepsUnitsApart(t *testing.T) {
+	ctx := context.Background()
+	clock := &fakeClock{now: t0}
+	l, _ := openTestLedger(t, Config{Now: clock.Now})
+	p := meteredPlan(t, l, acctA, 0)
+	callAt(t, l, 1, acctA, t0, 60*time.Second) // 0.010 USD
+	p.PriceUnit = "EUR"
+	if _, err := l.UpdatePricePlan(ctx, *p); err != nil {
+		t.Fatal(err)
+	}
+	callAt(t, l, 2, acctA, t0, 120*time.Second) // 0.020 EUR
+
+	recs, err := l.UsageRecords(ctx, UsageQuery{AccountSID: acctA, Category: CatCalls,
+		Start: "2026-11-01", End: "2026-11-30"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 2 || recs[0].PriceUnit != "EUR" || recs[0].Price != 20_000 ||
+		recs[1].PriceUnit != "USD" || recs[1].Price != 10_000 {
+		t.Fatalf("records = %+v, want one EUR and one USD", recs)
+	}
+	st, err := l.Statement(ctx, acctA, "2026-11-01", "2026-11-30")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Money{{20_000, "EUR"}, {10_000, "USD"}}
+	if len(st.Totals) != 2 || st.Totals[0] != want[0] || st.Totals[1] != want[1] {
+		t.Fatalf("totals = %+v, want %+v", st.Totals, want)
+	}
+}
