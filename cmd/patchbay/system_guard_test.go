@@ -1,0 +1,216 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"regexp"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	sipmsg "github.com/emiago/sipgo/sip"
+)
+
+// floodDatagram is one distinct OPTIONS request from a scanner at local.
+func floodDatagram(i int, local string) []byte {
+	return fmt.Appendf(nil, "OPTIONS sip:flood.invalid SIP/2.0\r\n"+
+		"Via: SIP/2.0/UDP %s;branch=z9hG4bKsysflood%d;rport\r\nMax-Forwards: 70\r\n"+
+		"From: <sip:scanner@flood.invalid>;tag=f%d\r\nTo: <sip:flood.invalid>\r\n"+
+		"Call-ID: sysflood-%d@%s\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n",
+		local, i, i, i, local)
+}
+
+// flood sends n distinct requests from ip to target as fast as it can
+// while counting the answers until stop is closed; it returns the count.
+func flood(t *testing.T, ip, target string, n int, stop <-chan struct{}) *atomic.Int64 {
+	t.Helper()
+	laddr := &net.UDPAddr{IP: net.ParseIP(ip)}
+	raddr, err := net.ResolveUDPAddr("udp", target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	uc, err := net.DialUDP("udp", laddr, raddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	answers := &atomic.Int64{}
+	go func() {
+		buf := make([]byte, 65535)
+		for {
+			if _, err := uc.Read(buf); err != nil {
+				return
+			}
+			answers.Add(1)
+		}
+	}()
+	go func() {
+		local := uc.LocalAddr().String()
+		for i := range n {
+			uc.Write(floodDatagram(i, local))
+			if i%50 == 49 {
+				time.Sleep(time.Millisecond) // 50,000/s at most
+			}
+		}
+		<-stop
+		uc.Close()
+	}()
+
+	return answers
+}
+
+// TestSystemFlood floods the SIP edge from one source far above its rate
+// while two honest phones on other addresses register and call: the
+// flood's excess is dropped without answer, the honest traffic all
+// succeeds.
+func TestSystemFlood(t *testing.T) {
+	const (
+		floodCount  = 20000
+		rounds      = 10
+		rate, burst = 50, 100
+	)
+	r := startServer(t, testConfig(t, map[string]string{
+		"PATCHBAY_SIP_GUARD_REQUESTS_PER_SECOND": fmt.Sprint(rate),
+		"PATCHBAY_SIP_GUARD_BURST":               fmt.Sprint(burst),
+	}))
+	tn := provision(t, r.base, "flood.test", "", "")
+	alice := newPhone(t, "127.0.0.3", r.sipAddr(), tn.domain, "alice")
+	bob := newPhone(t, "127.0.0.4", r.sipAddr(), tn.domain, "bob")
+	bob.mustRegister()
+
+	stop := make(chan struct{})
+	start := time.Now()
+	answers := flood(t, "127.0.0.2", r.sipAddr(), floodCount, stop)
+	var regFails, callFails int
+	var lastErr error
+	for range rounds {
+		if code, err := alice.register(t.Context()); code != 200 {
+			regFails++
+			lastErr = fmt.Errorf("register %d: %v", code, err)
+		}
+		if code, err := alice.callAndHangUp(t.Context(), "bob"); code != 200 || err != nil {
+			callFails++
+			lastErr = fmt.Errorf("call %d: %v", code, err)
+		}
+	}
+	dropped := func() bool {
+		return r.metricValue(t, "patchbay_sip_guard_drops_total") >= floodCount/2
+	}
+	if !eventually(10*time.Second, dropped) {
+		t.Errorf("guard dropped %v requests, want most of %d",
+			r.metricValue(t, "patchbay_sip_guard_drops_total"), floodCount)
+	}
+	elapsed := time.Since(start)
+	time.Sleep(200 * time.Millisecond) // late answers
+	close(stop)
+
+	if regFails+callFails > 0 {
+		t.Errorf("honest phones: %d/%d registrations and %d/%d calls failed; last: %v",
+			regFails, rounds, callFails, rounds, lastErr)
+	}
+	limit := int64(burst + rate*elapsed.Seconds() + rate)
+	if got := answers.Load(); got > limit || got == 0 {
+		t.Errorf("flood got %d answers in %s, want 1..%d (burst + rate × time)",
+			got, elapsed.Round(time.Millisecond), limit)
+	}
+	if bob.invites.Load() != rounds {
+		t.Errorf("callee got %d INVITEs, want %d", bob.invites.Load(), rounds)
+	}
+}
+
+// challengeOf sends an unauthenticated REGISTER for user and returns the
+// answer.
+func (p *phone) challengeOf(t *testing.T, user string) *sipmsg.Response {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
+	defer cancel()
+	req := sipmsg.NewRequest(sipmsg.REGISTER, sipmsg.Uri{Scheme: "sip", Host: p.domain})
+	aor := sipmsg.Uri{Scheme: "sip", User: user, Host: p.domain}
+	req.AppendHeader(&sipmsg.ToHeader{Address: aor})
+	from := &sipmsg.FromHeader{Address: aor, Params: sipmsg.NewParams()}
+	from.Params.Add("tag", sipmsg.GenerateTagN(8))
+	req.AppendHeader(from)
+	contact := p.contact
+	req.AppendHeader(&contact)
+	req.SetDestination(p.target)
+	res, err := p.cli.Do(ctx, req)
+	if err != nil {
+		t.Fatalf("REGISTER %s: %v", user, err)
+	}
+
+	return res
+}
+
+// nonceParam matches the parts of a challenge that differ between two
+// challenges to the same user: the nonce and opaque values.
+var nonceParam = regexp.MustCompile(`(nonce|opaque)="[^"]*"`)
+
+// challengeShape is res's status and challenges with nonces blanked.
+func challengeShape(res *sipmsg.Response) string {
+	shape := fmt.Sprintf("%d %s", res.StatusCode, res.Reason)
+	for _, h := range res.GetHeaders("WWW-Authenticate") {
+		shape += "\n" + nonceParam.ReplaceAllString(h.Value(), `$1="-"`)
+	}
+
+	return shape
+}
+
+// TestSystemPasswordGuessing has one source answer challenges with wrong
+// passwords until the guard bans it, while the same user registers from
+// another source; a missing user is challenged like an existing one.
+func TestSystemPasswordGuessing(t *testing.T) {
+	const failures = 5
+	r := startServer(t, testConfig(t, map[string]string{
+		"PATCHBAY_SIP_GUARD_AUTH_FAILURES": fmt.Sprint(failures),
+	}))
+	tn := provision(t, r.base, "guess.test", "", "")
+	guesser := newPhone(t, "127.0.0.5", r.sipAddr(), tn.domain, "alice")
+	honest := newPhone(t, "127.0.0.6", r.sipAddr(), tn.domain, "alice")
+
+	t.Run("missing and existing users look alike", func(t *testing.T) {
+		known, missing := honest.challengeOf(t, "alice"), honest.challengeOf(t, "mallory")
+		if known.StatusCode != 401 || challengeShape(known) != challengeShape(missing) {
+			t.Errorf("challenges differ:\nalice:   %s\nmallory: %s",
+				challengeShape(known), challengeShape(missing))
+		}
+		ghost := newPhone(t, "127.0.0.6", r.sipAddr(), tn.domain, "mallory")
+		wrongMissing, _ := ghost.registerAs(t.Context(), "guess", 300)
+		wrongKnown, _ := honest.registerAs(t.Context(), "guess", 300)
+		if wrongMissing != 403 || wrongKnown != 403 {
+			t.Errorf("wrong password: missing user %d, existing user %d; want 403 both",
+				wrongMissing, wrongKnown)
+		}
+	})
+
+	var codes []int
+	for i := range failures {
+		code, err := guesser.registerAs(t.Context(), fmt.Sprintf("guess-%d", i), 300)
+		if code != 403 {
+			t.Fatalf("guess %d: %d %v, want 403", i+1, code, err)
+		}
+		codes = append(codes, code)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+	defer cancel()
+	if code, err := guesser.registerAs(ctx, guesser.pass, 300); code != 0 || err == nil {
+		t.Errorf("banned source got %d %v, want no answer", code, err)
+	}
+	if n := r.metricValue(t, "patchbay_sip_guard_drops_total", `reason="banned"`); n < 1 {
+		t.Errorf("guard_drops{banned} = %v after the ban", n)
+	}
+	var wg sync.WaitGroup
+	okCount := atomic.Int64{}
+	for range 3 {
+		wg.Go(func() {
+			if code, _ := honest.register(t.Context()); code == 200 {
+				okCount.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if okCount.Load() != 3 {
+		t.Errorf("alice from another source registered %d/3 times during the ban",
+			okCount.Load())
+	}
+}
