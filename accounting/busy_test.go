@@ -21,7 +21,8 @@ func TestBusyDatabaseDelaysWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	l, err := Open(ctx, Config{DB: db, Node: "node-busy", HeartbeatInterval: time.Hour})
+	l, err := Open(ctx, Config{DB: db, Node: "node-busy", HeartbeatInterval: time.Hour,
+		Logger: quietLogger()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -62,6 +62,9 @@ func newHarness(t *testing.T, cfg Config) *harness {
 	h.c = mk(h.b, "c")
 	h.d = mk(nil, "d")
 	cfg.DB, cfg.Node, cfg.Accounts = db, "node-a", store
+	if cfg.Logger == nil {
+		cfg.Logger = quietLogger()
+	}
 	if cfg.SpendCap == nil {
 		cfg.SpendCap = SpendCapFromLimits(store)
 	}

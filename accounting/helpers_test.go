@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -95,6 +97,9 @@ func openLedgerAt(t testing.TB, file string, cfg Config) *Ledger {
 	if cfg.Node == "" {
 		cfg.Node = "node-a"
 	}
+	if cfg.Logger == nil {
+		cfg.Logger = quietLogger()
+	}
 	l, err := Open(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -103,6 +108,9 @@ func openLedgerAt(t testing.TB, file string, cfg Config) *Ledger {
 
 	return l
 }
+
+// quietLogger discards logs; the tests assert on state, not on log lines.
+func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 func legSID(i int) string { return fmt.Sprintf("CA%032x", i) }
 
