@@ -221,3 +221,9 @@ func fromMS(v sql.NullInt64) time.Time {
 
 func dayOf(t time.Time) string   { return t.UTC().Format(time.DateOnly) }
 func monthOf(t time.Time) string { return t.UTC().Format("2006-01") }
+
+// The tenancy store is the account tree and the limits source.
+var (
+	_ AccountTree  = (*tenancy.Store)(nil)
+	_ LimitsSource = (*tenancy.Store)(nil)
+)
