@@ -264,3 +264,57 @@ func TestCurrencyChangeKeepsUnitsApart(t *testing.T) {
 		t.Fatalf("totals = %+v, want %+v", st.Totals, want)
 	}
 }
+
+// TestMeterPricesEachCategory meters every service category once against
+// a plan with a price for each and checks the hand-computed amounts.
+func TestMeterPricesEachCategory(t *testing.T) {
+	ctx := context.Background()
+	clock := &fakeClock{now: t0}
+	l, _ := openTestLedger(t, Config{Now: clock.Now})
+	p, err := l.CreatePricePlan(ctx, PricePlan{AccountSID: acctA, PriceUnit: "USD",
+		OperatorOwned: true,
+		UnitPrices: map[Category]int64{CatRegistrations: 10, CatRecordings: 2_500,
+			CatWebhookRequests: 20, CatWebhookFailures: 0, CatAPIRequests: 5},
+		UsagePrices: map[Category]int64{CatDeviceHours: 1_000, CatRecordingMinutes: 2_500}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.AssignPricePlan(ctx, acctA, p.SID); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		cat          Category
+		count, usage int64
+		price        int64
+		shown        string
+	}{
+		{CatRegistrations, 3, 3, 30, "3"},
+		{CatDeviceHours, 2, 5400, 1_500, "1.5"},      // 1.5 h at 0.001
+		{CatDeviceHours, 1, 1, 1, "0"},               // 1 s rounds up to a micro-unit
+		{CatRecordings, 2, 2, 5_000, "2"},            // 2 at 0.0025
+		{CatRecordingMinutes, 1, 90, 3_750, "1.5"},   // 1.5 min at 0.0025
+		{CatWebhookRequests, 100, 100, 2_000, "100"}, // 100 at 0.00002
+		{CatWebhookFailures, 4, 4, 0, "4"},
+		{CatAPIRequests, 7, 7, 35, "7"},
+	}
+	for i, c := range cases {
+		t.Run(string(c.cat), func(t *testing.T) {
+			day := t0.AddDate(0, 0, i)
+			clock.Set(day)
+			if err := l.Meter(ctx, acctA, c.cat, c.count, c.usage); err != nil {
+				t.Fatal(err)
+			}
+			d := day.Format(time.DateOnly)
+			recs, err := l.UsageRecords(ctx, UsageQuery{AccountSID: acctA, Category: c.cat,
+				Start: d, End: d})
+			if err != nil || len(recs) != 1 {
+				t.Fatalf("records %+v, %v", recs, err)
+			}
+			r := recs[0]
+			if r.Count != c.count || r.Price != c.price || r.UsageString() != c.shown {
+				t.Fatalf("record %+v (usage %s), want count %d price %d usage %s", r,
+					r.UsageString(), c.count, c.price, c.shown)
+			}
+		})
+	}
+}
