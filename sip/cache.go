@@ -23,9 +23,23 @@ const maxCacheEntries = 200000
 type ttlCache[V any] struct {
 	ttl time.Duration
 
-	// mu guards m.
-	mu sync.Mutex
-	m  map[string]cacheEntry[V]
+	// mu guards m and inserts.
+	mu      sync.Mutex
+	m       map[string]cacheEntry[V]
+	inserts int
+}
+
+// sweepEvery is how many inserts pass between sweeps of expired entries.
+const sweepEvery = 1024
+
+// sweepLocked drops expired entries, so that the cache holds about what
+// TTL's worth of traffic touched.
+func (c *ttlCache[V]) sweepLocked(now time.Time) {
+	for k, e := range c.m {
+		if !now.Before(e.exp) {
+			delete(c.m, k)
+		}
+	}
 }
 
 type cacheEntry[V any] struct {
@@ -52,6 +66,10 @@ func (c *ttlCache[V]) get(key string, load func() (V, error)) (V, error) {
 		return v, err
 	}
 	c.mu.Lock()
+	c.inserts++
+	if c.inserts%sweepEvery == 0 {
+		c.sweepLocked(now)
+	}
 	if len(c.m) >= maxCacheEntries {
 		clear(c.m)
 	}

@@ -3,6 +3,7 @@ package sip
 import (
 	"context"
 	"errors"
+	"strconv"
 	"testing"
 	"time"
 
@@ -73,5 +74,15 @@ func TestRouteKey(t *testing.T) {
 	}
 	if string(routeKey(nil)) == string(routeKey(nil)) {
 		t.Fatal("random keys repeat")
+	}
+}
+
+func TestCacheSweep(t *testing.T) {
+	c := newTTLCache[int](time.Nanosecond)
+	for i := range 3 * sweepEvery {
+		c.get(strconv.Itoa(i), func() (int, error) { return i, nil })
+	}
+	if n := len(c.m); n > sweepEvery {
+		t.Fatalf("%d entries kept, want expired ones swept", n)
 	}
 }

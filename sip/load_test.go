@@ -5,7 +5,9 @@ import (
 	"net/netip"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -28,12 +30,17 @@ func TestLoadServe(t *testing.T) {
 	if secs <= 0 {
 		secs = 30
 	}
+	dir := newDirectory()
+	users, _ := strconv.Atoi(os.Getenv("PATCHBAY_SIP_LOAD_USERS"))
+	for i := range users {
+		dir.addUser(domA, acctA, "u"+strconv.Itoa(i), "pw-"+strconv.Itoa(i))
+	}
 	loc := location.NewMemory(nil)
 	defer loc.Close()
 	srv, err := NewServer(Config{Listen: addr, Registerer: prometheus.NewRegistry(),
 		TrustedSources: []netip.Prefix{mustPrefix("127.0.0.0/8")}, Logger: testLogger(),
 		DigestAlgorithms: []digest.Algorithm{digest.MD5, digest.SHA256}},
-		newDirectory(), loc)
+		dir, loc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,9 +51,32 @@ func TestLoadServe(t *testing.T) {
 		t.Fatal(err)
 	}
 	<-ctx.Done()
+	if path := os.Getenv("PATCHBAY_SIP_LOAD_HEAP"); path != "" {
+		if f, err := os.Create(path); err == nil {
+			runtime.GC()
+			pprof.WriteHeapProfile(f)
+			f.Close()
+		}
+	}
 	var ms runtime.MemStats
+	runtime.GC()
 	runtime.ReadMemStats(&ms)
-	t.Logf("registrations bound %v, refused %v, heap in use %d MiB",
+	n, _ := loc.CountAccount(context.Background(), acctA)
+	status, _ := os.ReadFile("/proc/self/status")
+	t.Logf("registrations bound %v, refused %v, bindings %d, heap in use %d MiB\n%s",
 		metricValue(t, srv.m.registrations.WithLabelValues("bound")),
-		metricValue(t, srv.m.registrations.WithLabelValues("refused")), ms.HeapInuse>>20)
+		metricValue(t, srv.m.registrations.WithLabelValues("refused")), n,
+		ms.HeapInuse>>20, vmLines(string(status)))
+}
+
+// vmLines keeps the VmRSS and VmHWM lines of /proc/self/status.
+func vmLines(status string) string {
+	var out []string
+	for _, l := range strings.Split(status, "\n") {
+		if strings.HasPrefix(l, "VmRSS") || strings.HasPrefix(l, "VmHWM") {
+			out = append(out, l)
+		}
+	}
+
+	return strings.Join(out, "; ")
 }
