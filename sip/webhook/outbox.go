@@ -103,6 +103,7 @@ type Outbox struct {
 	log    *slog.Logger
 	db     *sql.DB
 	insert *sql.Stmt
+	stmts  outboxStmts
 
 	ctx    context.Context // cancelled by Close
 	cancel context.CancelCauseFunc
@@ -154,7 +155,14 @@ func OpenOutbox(ctx context.Context, db *sql.DB, cfg OutboxConfig) (*Outbox, err
 		return nil, fmt.Errorf("webhook: outbox: prepare: %w", err)
 	}
 
-	o := &Outbox{
+	var stmts outboxStmts
+	if err := stmts.prepare(ctx, db); err != nil {
+		insert.Close()
+		stmts.close()
+
+		return nil, fmt.Errorf("webhook: outbox: prepare: %w", err)
+	}
+	o := &Outbox{stmts: stmts,
 		cfg: cfg, log: cfg.Logger.With("component", "webhook_outbox"), db: db,
 		insert: insert, wake: make(chan struct{}, 1), jobs: make(chan outboxRow),
 		writes: make(chan *enqueueReq, maxBatch), writerDone: make(chan struct{}),
@@ -315,6 +323,7 @@ func (o *Outbox) Close() error {
 		o.cancel(ErrClosed)
 		o.wg.Wait()
 		o.insert.Close()
+		o.stmts.close()
 	})
 
 	return nil

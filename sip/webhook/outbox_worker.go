@@ -1,6 +1,8 @@
 package webhook
 
 import (
+	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"net/http"
@@ -46,7 +48,57 @@ func (o *Outbox) dispatch() {
 		case <-o.ctx.Done():
 			return
 		case <-o.wake:
+			// Let a burst of enqueues and deliveries land before the next
+			// query, so that one query serves many of them.
+			sleepCtx(o.ctx, wakeCoalesce)
 		case <-tick.C:
+		}
+	}
+}
+
+// wakeCoalesce is how long the dispatcher lets wake-ups gather.
+const wakeCoalesce = 5 * time.Millisecond
+
+func sleepCtx(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
+
+// outboxStmts are the prepared statements of the delivery path.
+type outboxStmts struct {
+	due, retry, finish *sql.Stmt
+}
+
+func (s *outboxStmts) prepare(ctx context.Context, db *sql.DB) error {
+	var err error
+	s.due, err = db.PrepareContext(ctx, `SELECT id, account_sid, call_sid, seq, url, method,
+		params, attempts FROM webhook_outbox o
+		WHERE state = 0 AND next_attempt <= ? AND NOT EXISTS (
+			SELECT 1 FROM webhook_outbox p
+			WHERE p.call_sid = o.call_sid AND p.state = 0 AND p.id < o.id)
+		ORDER BY id LIMIT ?`)
+	if err != nil {
+		return err
+	}
+	s.retry, err = db.PrepareContext(ctx, `UPDATE webhook_outbox SET attempts = ?,
+		next_attempt = ?, last_error = ? WHERE id = ?`)
+	if err != nil {
+		return err
+	}
+	s.finish, err = db.PrepareContext(ctx, `UPDATE webhook_outbox SET state = ?,
+		attempts = ?, last_error = ? WHERE id = ?`)
+
+	return err
+}
+
+func (s *outboxStmts) close() {
+	for _, st := range []*sql.Stmt{s.due, s.retry, s.finish} {
+		if st != nil {
+			st.Close()
 		}
 	}
 }
@@ -59,12 +111,7 @@ func (o *Outbox) dispatch() {
 func (o *Outbox) due() ([]outboxRow, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	rows, err := o.db.QueryContext(o.ctx, `SELECT id, account_sid, call_sid, seq, url, method,
-		params, attempts FROM webhook_outbox o
-		WHERE state = 0 AND next_attempt <= ? AND NOT EXISTS (
-			SELECT 1 FROM webhook_outbox p
-			WHERE p.call_sid = o.call_sid AND p.state = 0 AND p.id < o.id)
-		ORDER BY id LIMIT ?`, o.cfg.Now().UnixMilli(), o.cfg.Workers*4)
+	rows, err := o.stmts.due.QueryContext(o.ctx, o.cfg.Now().UnixMilli(), o.cfg.Workers*4)
 	if err != nil {
 		return nil, err
 	}
@@ -136,9 +183,8 @@ func (o *Outbox) attempt(r outboxRow) {
 		next := o.cfg.Now().Add(o.backoff(attempts))
 		o.log.Debug("status callback retry", "call_sid", r.callSID, "seq", r.seq,
 			"attempts", attempts, "next", next, "error", err)
-		_, res = o.db.ExecContext(o.ctx, `UPDATE webhook_outbox SET attempts = ?,
-			next_attempt = ?, last_error = ? WHERE id = ?`,
-			attempts, next.UnixMilli(), err.Error(), r.id)
+		_, res = o.stmts.retry.ExecContext(o.ctx, attempts, next.UnixMilli(), err.Error(),
+			r.id)
 		counter = &o.retried
 	}
 	if res != nil {
@@ -152,8 +198,7 @@ func (o *Outbox) attempt(r outboxRow) {
 }
 
 func (o *Outbox) finish(id int64, state, attempts int, lastErr string) error {
-	_, err := o.db.ExecContext(o.ctx, `UPDATE webhook_outbox SET state = ?, attempts = ?,
-		last_error = ? WHERE id = ?`, state, attempts, lastErr, id)
+	_, err := o.stmts.finish.ExecContext(o.ctx, state, attempts, lastErr, id)
 
 	return err
 }
