@@ -82,6 +82,22 @@ func TestUsageAPI(t *testing.T) {
 			t.Errorf("%s: error %+v, want one naming %s", query, e, param)
 		}
 	}
+	if err := l.OpenLeg(ctx, LegStart{SID: legSID(9), AccountSID: acctA,
+		Direction: DirTrunking, TrunkSID: "TK0123", Created: t0}); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.CloseLeg(ctx, LegEnd{SID: legSID(9), Ended: t0.Add(time.Second),
+		Status: StatusFailed}); err != nil {
+		t.Fatal(err)
+	}
+	for trunk, want := range map[string]string{"TK0123": "1", "TK9999": "0"} {
+		var page usagePage
+		h.do(t, h.as(h.a), "GET", base+"/Today.json?Category=calls-trunking&Trunk="+trunk,
+			"", "", 200, &page)
+		if len(page.Records) != 1 || page.Records[0].Count != want {
+			t.Fatalf("trunk %s: %+v, want count %s", trunk, page.Records, want)
+		}
+	}
 	h.do(t, h.as(h.a), "GET", base+"/Hourly.json", "", "", 404, nil)
 	h.do(t, h.as(h.b), "GET", base+".json", "", "", 404, nil)
 }
