@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/patchbay/patchbay/sip/digest"
+	"github.com/patchbay/patchbay/sip/location"
 	"github.com/patchbay/patchbay/tenancy"
 )
 
@@ -88,6 +89,21 @@ func TestFailover(t *testing.T) {
 	for _, tc := range cases {
 		if got := failover(tc.err); got != tc.want {
 			t.Errorf("failover(%v) = %v, want %v", tc.err, got, tc.want)
+		}
+	}
+}
+
+func TestStoreErr(t *testing.T) {
+	cases := []struct {
+		err  error
+		code int
+	}{
+		{location.ErrLimit, 403}, {location.ErrOutOfOrder, 500},
+		{location.ErrInvalid, 400}, {location.ErrUnavailable, 500},
+	}
+	for _, tc := range cases {
+		if code, _ := statusOf(storeErr(fmt.Errorf("w: %w", tc.err))); code != tc.code {
+			t.Errorf("storeErr(%v) -> %d, want %d", tc.err, code, tc.code)
 		}
 	}
 }

@@ -115,18 +115,8 @@ func (s *Server) register(ctx context.Context, r *request, d *tenancy.Domain) {
 	} else {
 		bindings, err = s.loc.Apply(ctx, u)
 	}
-	switch {
-	case errors.Is(err, location.ErrLimit):
-		s.regRefused(r, refuse(errRegLimit, err))
-		return
-	case errors.Is(err, location.ErrOutOfOrder):
-		s.regRefused(r, refuse(errOutOfOrder, err))
-		return
-	case errors.Is(err, location.ErrInvalid):
-		s.regRefused(r, refuse(errBadRequest, err))
-		return
-	case err != nil:
-		s.regRefused(r, refuse(errInternal, err))
+	if err != nil {
+		s.regRefused(r, storeErr(err))
 		return
 	}
 	res := regResult(u)
@@ -136,6 +126,20 @@ func (s *Server) register(ctx context.Context, r *request, d *tenancy.Domain) {
 			"left", len(bindings))
 	}
 	s.registered(r, bindings)
+}
+
+// storeErr maps a location store failure to the registrar's answer.
+func storeErr(err error) error {
+	switch {
+	case errors.Is(err, location.ErrLimit):
+		return refuse(errRegLimit, err)
+	case errors.Is(err, location.ErrOutOfOrder):
+		return refuse(errOutOfOrder, err)
+	case errors.Is(err, location.ErrInvalid):
+		return refuse(errBadRequest, err)
+	}
+
+	return refuse(errInternal, err)
 }
 
 // regResult is the metric label of an applied update.
