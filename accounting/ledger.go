@@ -94,9 +94,18 @@ type Ledger struct {
 	// bg counts background spend cap checks; Close waits for them.
 	bg sync.WaitGroup
 
-	// legsMu guards legs: the open legs of this node, for rating at close.
-	legsMu sync.Mutex
-	legs   map[string]*legState
+	// legsMu guards legs and byAccount: the open legs of this process, for
+	// rating at close and for the spend of running legs.
+	legsMu    sync.Mutex
+	legs      map[string]*legState
+	byAccount map[string]map[string]*legState
+
+	// capMu guards notified, the month each account's cap was last
+	// reported in (so that OnSpendCap fires once per account and month),
+	// and caps, the spend caps looked up lately.
+	capMu    sync.Mutex
+	notified map[string]string
+	caps     map[string]cachedCap
 
 	spend   spendBook
 	plans   planCache
@@ -124,6 +133,9 @@ func Open(ctx context.Context, cfg Config) (*Ledger, error) {
 		writerDone: make(chan struct{}),
 		beatDone:   make(chan struct{}),
 		legs:       make(map[string]*legState),
+		byAccount:  make(map[string]map[string]*legState),
+		notified:   make(map[string]string),
+		caps:       make(map[string]cachedCap),
 	}
 	l.spend.init()
 	l.plans.init(l)

@@ -19,6 +19,7 @@ type legState struct {
 	created   time.Time
 	ringing   time.Time
 	answered  time.Time
+	perMinute int64 // call and media rate once answered, for running spend
 }
 
 // OpenLeg records the start of a call leg. When it returns nil, the leg's
@@ -49,11 +50,7 @@ func (l *Ledger) OpenLeg(ctx context.Context, s LegStart) error {
 
 			return nil
 		},
-		after: func() {
-			l.legsMu.Lock()
-			l.legs[s.SID] = st
-			l.legsMu.Unlock()
-		},
+		after: func() { l.addLeg(s.SID, st) },
 	}
 
 	return l.submit(ctx, o)
@@ -72,11 +69,35 @@ func (l *Ledger) LegRinging(ctx context.Context, sid string, at time.Time) error
 // LegAnswered records that the leg was answered (2xx); talk time starts
 // here. Only the first answer time is kept. at defaults to now when zero.
 func (l *Ledger) LegAnswered(ctx context.Context, sid string, at time.Time) error {
+	perMinute := l.runningRate(ctx, sid)
+
 	return l.legEvent(ctx, sid, at, l.stmts.answerLeg, func(st *legState, at time.Time) {
 		if st.answered.IsZero() {
-			st.answered = at
+			st.answered, st.perMinute = at, perMinute
 		}
 	})
+}
+
+// runningRate is the per-minute price of a leg of this process once
+// answered (call category plus media), zero when unknown.
+func (l *Ledger) runningRate(ctx context.Context, sid string) int64 {
+	l.legsMu.Lock()
+	st := l.legs[sid]
+	var cp legState
+	if st != nil {
+		cp = *st
+	}
+	l.legsMu.Unlock()
+	if st == nil {
+		return 0
+	}
+	plan := l.plans.effective(ctx, cp.account)
+	media := CatMinutesRelayed
+	if cp.mediaMode == "peer_to_peer" {
+		media = CatMinutesP2P
+	}
+
+	return plan.perMinute(callCategory(cp.direction), cp.to) + plan.perMinute(media, cp.to)
 }
 
 func (l *Ledger) legEvent(ctx context.Context, sid string, at time.Time, stmt *sql.Stmt,
@@ -146,9 +167,7 @@ func (l *Ledger) CloseLeg(ctx context.Context, e LegEnd) error {
 	o := &op{
 		apply: func(ctx context.Context, b *batch) error { return l.applyClose(ctx, b, &c) },
 		after: func() {
-			l.legsMu.Lock()
-			delete(l.legs, e.SID)
-			l.legsMu.Unlock()
+			l.removeLeg(e.SID, st.account)
 			l.spendAdded(st.account, monthOf(c.end.Ended), c.total)
 		},
 	}

@@ -199,3 +199,58 @@ func TestCloseDuringWrites(t *testing.T) {
 		}
 	}
 }
+
+// TestRunningLegsReachTheCap lets one answered leg run past the cap: the
+// running cost counts for admission, the cap watcher reports the account
+// once, and the close does not report it again.
+func TestRunningLegsReachTheCap(t *testing.T) {
+	ctx := context.Background()
+	clock := &fakeClock{now: t0}
+	var mu sync.Mutex
+	var reports []int64
+	l, _ := openTestLedger(t, Config{Now: clock.Now, HeartbeatInterval: time.Hour,
+		SpendCap: func(_ context.Context, sid string) (int64, error) { return 20_000, nil },
+		OnSpendCap: func(sid string, spent, capMicro int64) {
+			mu.Lock()
+			reports = append(reports, spent)
+			mu.Unlock()
+		}})
+	legPlan(t, l, acctA) // 0.012 + 0.001 relayed per minute
+	sid := legSID(1)
+	err := l.OpenLeg(ctx, LegStart{SID: sid, AccountSID: acctA, Direction: DirOutboundDial,
+		To: "+15551234567", MediaMode: "relayed", Created: t0})
+	if err == nil {
+		err = l.LegAnswered(ctx, sid, t0)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	clock.Set(t0.Add(60 * time.Second))
+	if got := l.SpendWithRunning(acctA); got != 13_000 {
+		t.Fatalf("spend with a minute running = %d, want 13000", got)
+	}
+	if err := l.CheckSpend(ctx, acctA); err != nil {
+		t.Fatalf("under the cap: %v", err)
+	}
+	l.watchCaps()
+	clock.Set(t0.Add(100 * time.Second)) // 100 s at 0.013/min = 21667
+	if err := l.CheckSpend(ctx, acctA); !errors.Is(err, ErrSpendCapReached) {
+		t.Fatalf("running past the cap: %v", err)
+	}
+	l.watchCaps()
+	l.watchCaps()
+	err = l.CloseLeg(ctx, LegEnd{SID: sid, Status: StatusCompleted, Cause: CauseLimit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := l.SpendWithRunning(acctA); got != 24_000+1_667 {
+		t.Fatalf("spend after close = %d, want 25667", got)
+	}
+	l.Close()
+	mu.Lock()
+	defer mu.Unlock()
+	if len(reports) != 1 || reports[0] != 21_667 {
+		t.Fatalf("OnSpendCap reports = %v, want one at 21667", reports)
+	}
+}

@@ -83,13 +83,15 @@ func (l *Ledger) applyRecovery(ctx context.Context, closings []*closing) error {
 }
 
 // heartbeatLoop records the node's heartbeat at once and then every
-// HeartbeatInterval until Close.
+// HeartbeatInterval until Close, and checks the spend caps of accounts
+// with running legs each time.
 func (l *Ledger) heartbeatLoop() {
 	defer close(l.beatDone)
 	t := time.NewTicker(l.cfg.HeartbeatInterval)
 	defer t.Stop()
 	for {
 		l.beat()
+		l.watchCaps()
 		select {
 		case <-l.stop:
 			return

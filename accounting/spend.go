@@ -85,17 +85,18 @@ func (l *Ledger) SpendThisMonth(accountSID string) int64 {
 }
 
 // CheckSpend returns an error wrapping ErrSpendCapReached when the account
-// has a spend cap (Config.SpendCap) and its spend this month has reached
-// it; admission refuses new calls then.
+// has a spend cap (Config.SpendCap) and its spend this month, with what its
+// running legs have cost so far (SpendWithRunning), has reached it;
+// admission refuses new calls then.
 func (l *Ledger) CheckSpend(ctx context.Context, accountSID string) error {
 	if l.cfg.SpendCap == nil {
 		return nil
 	}
-	capMicro, err := l.cfg.SpendCap(ctx, accountSID)
+	capMicro, err := l.capOf(ctx, accountSID, false)
 	if err != nil {
-		return fmt.Errorf("accounting: spend cap of %s: %w", accountSID, err)
+		return err
 	}
-	spent := l.SpendThisMonth(accountSID)
+	spent := l.SpendWithRunning(accountSID)
 	if capMicro > 0 && spent >= capMicro {
 		return fmt.Errorf("%w: %s spent %s of %s", ErrSpendCapReached, accountSID,
 			FormatMicro(spent), FormatMicro(capMicro))
@@ -105,14 +106,20 @@ func (l *Ledger) CheckSpend(ctx context.Context, accountSID string) error {
 }
 
 // spendAdded advances the in-memory total after a commit and, when the
-// total crosses the account's cap, tells Config.OnSpendCap in the
-// background.
+// account's spend (with its running legs) has reached its cap, tells
+// Config.OnSpendCap once. A cap not cached is looked up in the background,
+// never in the writer.
 func (l *Ledger) spendAdded(account, month string, micro int64) {
 	if micro == 0 {
 		return
 	}
-	before, after, ok := l.spend.add(account, month, micro)
+	_, _, ok := l.spend.add(account, month, micro)
 	if !ok || l.cfg.SpendCap == nil || l.cfg.OnSpendCap == nil {
+		return
+	}
+	if capMicro, fresh := l.cachedCap(account); fresh {
+		l.checkCap(account, capMicro)
+
 		return
 	}
 	l.bg.Add(1)
@@ -120,35 +127,75 @@ func (l *Ledger) spendAdded(account, month string, micro int64) {
 		defer l.bg.Done()
 		ctx, cancel := context.WithTimeout(context.Background(), capLookupTimeout)
 		defer cancel()
-		capMicro, err := l.cfg.SpendCap(ctx, account)
+		capMicro, err := l.capOf(ctx, account, true)
 		if err != nil {
 			l.log.Warn("spend cap lookup failed", "account_sid", account, "error", err)
 
 			return
 		}
-		if capMicro > 0 && before < capMicro && after >= capMicro {
-			l.log.Info("spend cap reached", "account_sid", account,
-				"spent", FormatMicro(after), "cap", FormatMicro(capMicro))
-			l.cfg.OnSpendCap(account, after, capMicro)
-		}
+		l.checkCap(account, capMicro)
 	}()
+}
+
+// checkCap reports the account if its spend with running legs has reached
+// capMicro.
+func (l *Ledger) checkCap(account string, capMicro int64) {
+	if spent := l.SpendWithRunning(account); capMicro > 0 && spent >= capMicro {
+		l.notifyCap(account, spent, capMicro)
+	}
+}
+
+// capCacheTTL is how long a looked-up spend cap is reused.
+const capCacheTTL = time.Second
+
+type cachedCap struct {
+	micro int64
+	at    time.Time
+}
+
+// cachedCap returns the account's cap if it was looked up recently.
+func (l *Ledger) cachedCap(account string) (int64, bool) {
+	l.capMu.Lock()
+	defer l.capMu.Unlock()
+	c, ok := l.caps[account]
+
+	return c.micro, ok && time.Since(c.at) < capCacheTTL
+}
+
+// capOf returns the account's spend cap from Config.SpendCap, or from the
+// cache when cached is set and the entry is fresh. Admission asks afresh;
+// the paths that run per commit or per heartbeat use the cache.
+func (l *Ledger) capOf(ctx context.Context, account string, cached bool) (int64, error) {
+	if v, fresh := l.cachedCap(account); cached && fresh {
+		return v, nil
+	}
+	v, err := l.cfg.SpendCap(ctx, account)
+	if err != nil {
+		return 0, fmt.Errorf("accounting: spend cap of %s: %w", account, err)
+	}
+	l.capMu.Lock()
+	l.caps[account] = cachedCap{micro: v, at: time.Now()}
+	l.capMu.Unlock()
+
+	return v, nil
 }
 
 // TalkTimeLeft returns how long a leg like s may talk before its account's
 // spend this month reaches the cap, at the per-minute rates of its call
 // category and media mode, so that call control can end it at the cap
 // (CauseLimit). ok is false when no cap or no positive rate limits the
-// leg. The bound ignores billing increments, minimums, SRTP surcharges and
-// the account's other running legs: call control should also end running
-// legs when Config.OnSpendCap reports the cap crossed.
+// leg. It counts what the account's running legs have cost so far, but not
+// what they will cost, nor increments, minimums and SRTP surcharges: call
+// control should also end running legs when Config.OnSpendCap reports the
+// cap reached.
 func (l *Ledger) TalkTimeLeft(ctx context.Context, s LegStart) (left time.Duration, ok bool,
 	err error) {
 	if l.cfg.SpendCap == nil {
 		return 0, false, nil
 	}
-	capMicro, err := l.cfg.SpendCap(ctx, s.AccountSID)
+	capMicro, err := l.capOf(ctx, s.AccountSID, false)
 	if err != nil {
-		return 0, false, fmt.Errorf("accounting: spend cap of %s: %w", s.AccountSID, err)
+		return 0, false, err
 	}
 	if capMicro <= 0 {
 		return 0, false, nil
@@ -163,7 +210,7 @@ func (l *Ledger) TalkTimeLeft(ctx context.Context, s LegStart) (left time.Durati
 	if perMinute <= 0 {
 		return 0, false, nil
 	}
-	remaining := capMicro - l.SpendThisMonth(s.AccountSID)
+	remaining := capMicro - l.SpendWithRunning(s.AccountSID)
 	if remaining <= 0 {
 		return 0, true, nil
 	}
