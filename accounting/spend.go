@@ -48,22 +48,21 @@ func (b *spendBook) load(ctx context.Context, db *sql.DB, month string) error {
 	return nil
 }
 
-// add records micro spent by account in month and returns the total before
-// and after. Spend of a past month changes nothing in memory; spend of a
-// later month starts that month.
-func (b *spendBook) add(account, month string, micro int64) (before, after int64, ok bool) {
+// add records micro spent by account in month and reports whether the
+// month is the current one. Spend of a past month changes nothing in
+// memory; spend of a later month starts that month.
+func (b *spendBook) add(account, month string, micro int64) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	switch {
 	case month < b.month:
-		return 0, 0, false
+		return false
 	case month > b.month:
 		b.month, b.totals = month, make(map[string]int64)
 	}
-	before = b.totals[account]
-	b.totals[account] = before + micro
+	b.totals[account] += micro
 
-	return before, before + micro, true
+	return true
 }
 
 func (b *spendBook) get(account, month string) int64 {
@@ -113,7 +112,7 @@ func (l *Ledger) spendAdded(account, month string, micro int64) {
 	if micro == 0 {
 		return
 	}
-	_, _, ok := l.spend.add(account, month, micro)
+	ok := l.spend.add(account, month, micro)
 	if !ok || l.cfg.SpendCap == nil || l.cfg.OnSpendCap == nil {
 		return
 	}
