@@ -53,10 +53,10 @@ type Config struct {
 	// SpendCap returns an account's monthly spend cap in micro-units, zero
 	// for none (tenancy.Limits.MonthlySpendCapMicro). Nil means no caps.
 	SpendCap func(ctx context.Context, accountSID string) (int64, error)
-	// OnSpendCap, when set, is called once each time an account's spend
-	// this month crosses its cap, in its own goroutine, so that call
-	// control can end the account's running calls. It must not call Close,
-	// which waits for it.
+	// OnSpendCap, when set, is called once per account and month when the
+	// account's spend with its running legs (SpendWithRunning) reaches its
+	// cap, in its own goroutine, so that call control can end the account's
+	// running calls. It must not call Close, which waits for it.
 	OnSpendCap func(accountSID string, spentMicro, capMicro int64)
 	// MaxBatch is the most writes committed in one transaction (512).
 	MaxBatch int
