@@ -3,6 +3,7 @@ package sip
 import (
 	"context"
 	"errors"
+	"strings"
 
 	sipmsg "github.com/emiago/sipgo/sip"
 
@@ -93,18 +94,23 @@ func (c *call) forwardOffer(ctx context.Context, from, to *leg, req *sipmsg.Requ
 }
 
 // relayInfo passes INFO (RFC 6086, e.g. SIP INFO DTMF) to the bridged
-// peer and its final status back; unbridged, it is accepted.
+// peer and its final status back. Unbridged, it is accepted, and an
+// application/dtmf-relay digit is fed to the media session (for Gather
+// and Record).
 func (c *call) relayInfo(ctx context.Context, from *leg, req *sipmsg.Request,
 	tx sipmsg.ServerTransaction) {
-	peer := from.peer.Load()
-	if peer == nil || peer.isGone() {
-		respond(tx, req, 200, "OK")
-
-		return
-	}
 	ctype := ""
 	if h := req.ContentType(); h != nil {
 		ctype = h.Value()
+	}
+	peer := from.peer.Load()
+	if peer == nil || peer.isGone() {
+		if d, ok := infoDigit(ctype, req.Body()); ok && c.sess != nil {
+			c.sess.InjectDTMF(media.DTMFEvent{Digit: d, Leg: from.mleg, Source: "info"})
+		}
+		respond(tx, req, 200, "OK")
+
+		return
 	}
 	body := req.Body()
 	if len(body) == 0 {
@@ -117,6 +123,25 @@ func (c *call) relayInfo(ctx context.Context, from *leg, req *sipmsg.Request,
 		return
 	}
 	tx.Respond(sipmsg.NewResponseFromRequest(req, int(res.StatusCode), res.Reason, nil))
+}
+
+// infoDigit reads the Signal of an application/dtmf-relay INFO body.
+func infoDigit(ctype string, body []byte) (rune, bool) {
+	if !strings.EqualFold(strings.TrimSpace(ctype), "application/dtmf-relay") {
+		return 0, false
+	}
+	for line := range strings.SplitSeq(string(body), "\n") {
+		k, v, ok := strings.Cut(strings.TrimSpace(line), "=")
+		if !ok || !strings.EqualFold(strings.TrimSpace(k), "signal") {
+			continue
+		}
+		v = strings.TrimSpace(v)
+		if len(v) == 1 && strings.ContainsAny(v, "0123456789*#ABCDabcd") {
+			return rune(strings.ToUpper(v)[0]), true
+		}
+	}
+
+	return 0, false
 }
 
 // mediaStatus maps a media error to a SIP status (media package contract).

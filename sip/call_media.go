@@ -137,7 +137,14 @@ func (c *call) gather(ctx context.Context, doc *webhook.Document,
 	if err := c.answerLocal(); err != nil {
 		return nil, false, err
 	}
-	drainDTMF(c.sess)
+	// Digits typed ahead during earlier prompts count; those of a bridged
+	// conversation do not.
+	c.mu.Lock()
+	bridged := c.bridged
+	c.mu.Unlock()
+	if bridged {
+		drainDTMF(c.sess)
+	}
 	digits := make(chan rune, 64)
 	cctx, stopCollect := context.WithCancel(ctx)
 	defer stopCollect()

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	sipmsg "github.com/emiago/sipgo/sip"
 	"github.com/pion/rtp"
 
 	"github.com/patchbay/patchbay/media"
@@ -204,4 +205,45 @@ func TestCallRecord(t *testing.T) {
 		t.Fatalf("recording file: %d bytes, %v", len(wav), err)
 	}
 	waitSignal(t, alice.byes, "the BYE after recording")
+}
+
+func TestCallGatherSIPInfoDigits(t *testing.T) {
+	e := newCCEnv(t)
+	e.app.doc("/voice", `<Response><Gather action="/gathered" numDigits="3" timeout="3">`+
+		`<Pause length="5"/></Gather></Response>`)
+	e.app.doc("/gathered", `<Response><Hangup/></Response>`)
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	alice, d := e.answered(ctx, "+14155550100")
+	for _, digit := range []string{"1", "*", "9"} {
+		info := sipmsg.NewRequest(sipmsg.INFO, d.InviteResponse.Contact().Address)
+		info.SetBody([]byte("Signal=" + digit + "\r\nDuration=160\r\n"))
+		info.AppendHeader(sipmsg.NewHeader("Content-Type", "application/dtmf-relay"))
+		if res, err := d.Do(ctx, info); err != nil || res.StatusCode != 200 {
+			t.Fatalf("INFO: %v %v", res, err)
+		}
+	}
+	if got := e.waitRequests("/gathered", 1)[0].Get("Digits"); got != "1*9" {
+		t.Errorf("Digits = %q, want 1*9", got)
+	}
+	waitSignal(t, alice.byes, "the BYE of the action's Hangup")
+}
+
+func TestCallDialHangupOnStar(t *testing.T) {
+	e := newCCEnv(t)
+	bob := newCCUA(t, "bob")
+	e.app.doc("/voice", `<Response><Dial hangupOnStar="true" action="/after"><Sip>`+
+		bob.uri("bob")+`</Sip></Dial></Response>`)
+	e.app.doc("/after", `<Response><Hangup/></Response>`)
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	alice, d := e.answered(ctx, "+14155550100")
+	peer := newRTPPeer(t, alice, d.InviteResponse.Body())
+	peer.audio(3)
+	peer.digit('*')
+	waitSignal(t, bob.byes, "the callee's BYE after *")
+	if after := e.waitRequests("/after", 1); after[0].Get("DialCallStatus") != "completed" {
+		t.Errorf("action = %v", after[0])
+	}
+	waitSignal(t, alice.byes, "the caller's BYE of the action's Hangup")
 }

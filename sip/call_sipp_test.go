@@ -60,7 +60,7 @@ func runB2BUALoad(t *testing.T, e *ccEnv, load ccLoad) ccLoadResult {
 	dir := t.TempDir()
 	var trace []string
 	if d := os.Getenv("PATCHBAY_SIPP_TRACE"); d != "" {
-		dir, trace = d, []string{"-trace_msg", "-trace_err"}
+		dir, trace = d, []string{"-trace_err"}
 	}
 	uasPort := ccFreeUDPPort(t)
 	e.app.doc("/voice", fmt.Sprintf(`<Response><Dial><Sip>sip:uas@127.0.0.1:%d</Sip>`+
@@ -208,7 +208,7 @@ func TestCallSippLoad(t *testing.T) {
 			v[i], _ = strconv.Atoi(f)
 		}
 	}
-	e := newCCEnvPorts(t, 20000, 59999)
+	e := newCCEnvPorts(t, 40000, 59999)
 	res := runB2BUALoad(t, e, ccLoad{rate: v[0], calls: v[1],
 		hold: time.Duration(v[2]) * time.Millisecond, limit: v[3]})
 	deadline := time.Now().Add(30 * time.Second)
