@@ -53,9 +53,9 @@ type Config struct {
 	// SpendCap returns an account's monthly spend cap in micro-units, zero
 	// for none (tenancy.Limits.MonthlySpendCapMicro). Nil means no caps.
 	SpendCap func(ctx context.Context, accountSID string) (int64, error)
-	// OnSpendCap, when set, is called once per account and month when the
-	// account's spend with its running legs (SpendWithRunning) reaches its
-	// cap, in its own goroutine, so that call control can end the account's
+	// OnSpendCap, when set, is called once per account, month and cap when
+	// the account's spend with its running legs (SpendWithRunning) reaches
+	// its cap, in its own goroutine, so that call control can end the account's
 	// running calls. It must not call Close, which waits for it.
 	OnSpendCap func(accountSID string, spentMicro, capMicro int64)
 	// MaxBatch is the most writes committed in one transaction (512).
@@ -100,9 +100,9 @@ type Ledger struct {
 	legs      map[string]*legState
 	byAccount map[string]map[string]*legState
 
-	// capMu guards notified, the month each account's cap was last
-	// reported in (so that OnSpendCap fires once per account and month),
-	// and caps, the spend caps looked up lately.
+	// capMu guards notified, the month and cap each account was last
+	// reported at (so that OnSpendCap fires once per account, month and
+	// cap), and caps, the spend caps looked up lately.
 	capMu    sync.Mutex
 	notified map[string]string
 	caps     map[string]cachedCap

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -208,8 +209,12 @@ func TestRunningLegsReachTheCap(t *testing.T) {
 	clock := &fakeClock{now: t0}
 	var mu sync.Mutex
 	var reports []int64
+	var capMicro atomic.Int64
+	capMicro.Store(20_000)
 	l, _ := openTestLedger(t, Config{Now: clock.Now, HeartbeatInterval: time.Hour,
-		SpendCap: func(_ context.Context, sid string) (int64, error) { return 20_000, nil },
+		SpendCap: func(_ context.Context, sid string) (int64, error) {
+			return capMicro.Load(), nil
+		},
 		OnSpendCap: func(sid string, spent, capMicro int64) {
 			mu.Lock()
 			reports = append(reports, spent)
@@ -247,10 +252,17 @@ func TestRunningLegsReachTheCap(t *testing.T) {
 	if got := l.SpendWithRunning(acctA); got != 24_000+1_667 {
 		t.Fatalf("spend after close = %d, want 25667", got)
 	}
+	// The operator raises the cap; reaching the new one is reported again.
+	capMicro.Store(30_000)
+	if err := l.CheckSpend(ctx, acctA); err != nil {
+		t.Fatalf("under the raised cap: %v", err)
+	}
+	callAt2(t, l, 2, LegStart{AccountSID: acctA, Direction: DirOutboundDial,
+		To: "+15551234567", MediaMode: "relayed"}, 60*time.Second) // +0.013
 	l.Close()
 	mu.Lock()
 	defer mu.Unlock()
-	if len(reports) != 1 || reports[0] != 21_667 {
-		t.Fatalf("OnSpendCap reports = %v, want one at 21667", reports)
+	if len(reports) != 2 || reports[0] != 21_667 || reports[1] != 38_667 {
+		t.Fatalf("OnSpendCap reports = %v, want 21667 then 38667", reports)
 	}
 }

@@ -2,6 +2,7 @@ package accounting
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -93,13 +94,13 @@ func (l *Ledger) watchCaps() {
 	}
 }
 
-// notifyCap calls Config.OnSpendCap in the background, once per account
-// and month.
+// notifyCap calls Config.OnSpendCap in the background, once per account,
+// month and cap: a cap raised after a report is reported again when reached.
 func (l *Ledger) notifyCap(account string, spent, capMicro int64) {
-	month := monthOf(l.now())
+	mark := fmt.Sprintf("%s/%d", monthOf(l.now()), capMicro)
 	l.capMu.Lock()
-	done := l.notified[account] == month
-	l.notified[account] = month
+	done := l.notified[account] == mark
+	l.notified[account] = mark
 	l.capMu.Unlock()
 	if done {
 		return
