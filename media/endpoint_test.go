@@ -45,7 +45,8 @@ func TestAnswerLocalCodecChoice(t *testing.T) {
 				"a=sendrecv"}, nil},
 		{"pcma preferred", "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n" +
 			"t=0 0\r\nm=video 5000 RTP/AVP 96\r\nm=audio 4000 RTP/AVP 18 8 0\r\na=sendonly\r\n",
-			[]string{"m=video 0 RTP/AVP 96", " RTP/AVP 8\r\n", "a=rtpmap:8 PCMA/8000", "a=recvonly"},
+			[]string{"m=video 0 RTP/AVP 96", " RTP/AVP 8\r\n", "a=rtpmap:8 PCMA/8000",
+				"a=recvonly"},
 			nil},
 		{"no g711", "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n" +
 			"t=0 0\r\nm=audio 4000 RTP/AVP 18\r\n", nil, ErrNoCodec},

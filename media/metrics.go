@@ -31,10 +31,11 @@ func newCollector(e *Engine) *collector {
 		sessions: d("sessions_total", "Media sessions ended.", "mode"),
 		timeouts: d("timeouts_total", "Media sessions ended by the media timeout."),
 		ports:    d("port_pairs", "Port pairs by state.", "state"),
-		packets:  d("packets_total", "RTP packets relayed per leg and direction.", "leg", "direction"),
-		bytes:    d("bytes_total", "RTP bytes per leg and direction.", "leg", "direction"),
-		lost:     d("packets_lost_total", "RTP packets lost from the endpoint, per leg.", "leg"),
-		dropped:  d("dropped_total", "Packets dropped per leg and reason.", "leg", "reason"),
+		packets: d("packets_total", "RTP packets relayed per leg and direction.",
+			"leg", "direction"),
+		bytes:   d("bytes_total", "RTP bytes per leg and direction.", "leg", "direction"),
+		lost:    d("packets_lost_total", "RTP packets lost from the endpoint, per leg.", "leg"),
+		dropped: d("dropped_total", "Packets dropped per leg and reason.", "leg", "reason"),
 	}
 }
 
@@ -67,7 +68,8 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	gauge, counter := prometheus.GaugeValue, prometheus.CounterValue
 	for m, mode := range []Mode{ModeRelay, ModePeerToPeer} {
-		ch <- prometheus.MustNewConstMetric(c.active, gauge, float64(activeByMode[m]), mode.String())
+		ch <- prometheus.MustNewConstMetric(c.active, gauge, float64(activeByMode[m]),
+			mode.String())
 		ch <- prometheus.MustNewConstMetric(c.sessions, counter, float64(totals.modeCount[m]),
 			mode.String())
 	}

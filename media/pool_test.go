@@ -10,7 +10,7 @@ import (
 )
 
 func TestPortPoolQuarantine(t *testing.T) {
-	lo := 40000 + 2*int(time.Now().UnixNano()%5000)
+	lo := freeRange(t, 4)
 	p := newPortPool(netip.MustParseAddr("127.0.0.1"), lo, lo+3, time.Hour)
 	now := time.Unix(1000, 0)
 	p.now = func() time.Time { return now }
@@ -47,6 +47,33 @@ func TestPortPoolQuarantine(t *testing.T) {
 		_ = sp.rtp.Close()
 		_ = sp.rtcp.Close()
 	}
+}
+
+// freeRange returns an even port lo such that lo..lo+n-1 could all be
+// bound a moment ago on 127.0.0.1 (the machine is shared).
+func freeRange(t *testing.T, n int) int {
+	t.Helper()
+	for try := range 200 {
+		lo := 40000 + 2*((int(time.Now().UnixNano())/7+try*97)%10000)
+		ok := true
+		var conns []*net.UDPConn
+		for p := lo; p < lo+n && ok; p++ {
+			c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: p})
+			ok = err == nil
+			if ok {
+				conns = append(conns, c)
+			}
+		}
+		for _, c := range conns {
+			_ = c.Close()
+		}
+		if ok {
+			return lo
+		}
+	}
+	t.Skip("no free port range found")
+
+	return 0
 }
 
 func TestPortPoolSkipsBusyPorts(t *testing.T) {

@@ -96,7 +96,8 @@ func TestSRTCPInterworking(t *testing.T) {
 	s := testSession(t, e, SessionOptions{SRTP: [2]SRTPPolicy{SRTPMirror, SRTPOff}})
 	a, aRTCP, b, bRTCP := newPeer(t), newPeer(t), newPeer(t), newPeer(t)
 	if _, err := s.Offer(LegA, offerSDP(sdpOpts{port: a.port(), proto: "RTP/SAVP",
-		crypto: []string{testCryptoA}, extra: "a=rtcp:" + itoa(aRTCP.port()) + "\r\n"})); err != nil {
+		crypto: []string{testCryptoA},
+		extra:  "a=rtcp:" + itoa(aRTCP.port()) + "\r\n"})); err != nil {
 		t.Fatal(err)
 	}
 	offer := s.pendingOfferPortForTest()

@@ -28,7 +28,8 @@ func TestRelayBothWays(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			for i := range 20 {
-				pkt := rtpPacket(0, uint16(100+i), uint32(160*i), 0x1234, bytes.Repeat([]byte{byte(i)}, 160))
+				payload := bytes.Repeat([]byte{byte(i)}, 160)
+				pkt := rtpPacket(0, uint16(100+i), uint32(160*i), 0x1234, payload)
 				tc.from.send(tc.dst, pkt)
 				got, from, ok := tc.to.recv(time.Second)
 				if !ok {

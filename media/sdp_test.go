@@ -141,12 +141,14 @@ func TestParseCrypto(t *testing.T) {
 		wantErr error
 	}{
 		{"80", "1 AES_CM_128_HMAC_SHA1_80 inline:" + key, 1, SuiteAES128SHA1_80, nil},
-		{"lifetime", "2 AES_CM_128_HMAC_SHA1_32 inline:" + key + "|2^31", 2, SuiteAES128SHA1_32, nil},
+		{"lifetime", "2 AES_CM_128_HMAC_SHA1_32 inline:" + key + "|2^31", 2,
+			SuiteAES128SHA1_32, nil},
 		{"unpadded", "3 AES_CM_128_HMAC_SHA1_80 inline:" + strings.TrimRight(key, "="), 3,
 			SuiteAES128SHA1_80, nil},
 		{"gcm", "4 AEAD_AES_128_GCM inline:" + testKeyGCM, 4, SuiteAEADAES128GCM, nil},
 		{"mki", "1 AES_CM_128_HMAC_SHA1_80 inline:" + key + "|2^20|1:4", 0, "", ErrBadCrypto},
-		{"session params", "1 AES_CM_128_HMAC_SHA1_80 inline:" + key + " KDR=1", 0, "", ErrBadCrypto},
+		{"session params", "1 AES_CM_128_HMAC_SHA1_80 inline:" + key + " KDR=1", 0, "",
+			ErrBadCrypto},
 		{"unknown suite", "1 F8_128_HMAC_SHA1_80 inline:" + key, 0, "", ErrNoCryptoSuite},
 		{"bad tag", "x AES_CM_128_HMAC_SHA1_80 inline:" + key, 0, "", ErrBadCrypto},
 		{"not inline", "1 AES_CM_128_HMAC_SHA1_80 uri:" + key, 0, "", ErrBadCrypto},

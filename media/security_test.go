@@ -66,7 +66,8 @@ func TestLogsCarryNoKeysAndMetricsCount(t *testing.T) {
 	var logs lockedBuffer
 	reg := prometheus.NewRegistry()
 	e := testEngine(t, Config{
-		Logger:     slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Logger: slog.New(slog.NewTextHandler(&logs,
+			&slog.HandlerOptions{Level: slog.LevelDebug})),
 		Registerer: reg,
 	})
 	s := testSession(t, e, SessionOptions{CallID: "call-9", Tenant: "AC9",

@@ -169,7 +169,8 @@ func TestSRTPBothLegsIndependentKeys(t *testing.T) {
 			}
 			ansLines := cryptoLines(t, answer)
 			if len(ansLines) != 1 || strings.Fields(ansLines[0])[0] != strings.Fields(tc.line)[0] ||
-				strings.Contains(ansLines[0], testKeyA) || strings.Contains(ansLines[0], testKeyB) ||
+				strings.Contains(ansLines[0], testKeyA) ||
+				strings.Contains(ansLines[0], testKeyB) ||
 				ansLines[0] == pick {
 				t.Fatalf("answer crypto %q does not pick A's tag with a fresh key", ansLines)
 			}
@@ -258,7 +259,8 @@ func TestSRTPPolicyErrors(t *testing.T) {
 		{"secure callee answers plain", [2]SRTPPolicy{SRTPMirror, SRTPRequire},
 			sdpOpts{}, &sdpOpts{}, ErrSRTPRequired},
 		{"savp with unknown suite", [2]SRTPPolicy{},
-			sdpOpts{proto: "RTP/SAVP", crypto: []string{"1 F8_128_HMAC_SHA1_80 inline:" + testKeyA}},
+			sdpOpts{proto: "RTP/SAVP",
+				crypto: []string{"1 F8_128_HMAC_SHA1_80 inline:" + testKeyA}},
 			nil, ErrNoCryptoSuite},
 		{"savp without crypto", [2]SRTPPolicy{}, sdpOpts{proto: "RTP/SAVP"}, nil, ErrNoCryptoSuite},
 		{"short key", [2]SRTPPolicy{},
@@ -266,7 +268,8 @@ func TestSRTPPolicyErrors(t *testing.T) {
 			nil, ErrBadCrypto},
 		{"answer picks unoffered tag", [2]SRTPPolicy{SRTPMirror, SRTPRequire},
 			sdpOpts{}, &sdpOpts{proto: "RTP/SAVP",
-				crypto: []string{"7 AES_CM_128_HMAC_SHA1_80 inline:" + testKeyB}}, ErrNoCryptoSuite},
+				crypto: []string{"7 AES_CM_128_HMAC_SHA1_80 inline:" + testKeyB}},
+			ErrNoCryptoSuite},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

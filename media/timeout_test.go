@@ -8,7 +8,7 @@ import (
 )
 
 func TestMediaTimeout(t *testing.T) {
-	const timeout = 300 * time.Millisecond
+	const timeout = 500 * time.Millisecond
 	tests := []struct {
 		name        string
 		hold        string // direction A re-offers with, "" for none
@@ -27,7 +27,8 @@ func TestMediaTimeout(t *testing.T) {
 			a, b := newPeer(t), newPeer(t)
 			relayA, _ := relayCall(t, s, a, b)
 			if tc.hold != "" {
-				if _, err := s.Offer(LegA, offerSDP(sdpOpts{port: a.port(), dir: tc.hold})); err != nil {
+				o := sdpOpts{port: a.port(), dir: tc.hold}
+				if _, err := s.Offer(LegA, offerSDP(o)); err != nil {
 					t.Fatal(err)
 				}
 				if _, err := s.Answer(LegB, offerSDP(sdpOpts{port: b.port()})); err != nil {
@@ -97,7 +98,8 @@ func TestHoldResumeRelaysAgain(t *testing.T) {
 			if st.dir == "sendonly" && !contains(out, "a=sendonly") {
 				t.Fatalf("direction not kept:\n%s", out)
 			}
-			if _, err := s.Answer(st.from.other(), offerSDP(sdpOpts{port: answerer.port()})); err != nil {
+			ans := offerSDP(sdpOpts{port: answerer.port()})
+			if _, err := s.Answer(st.from.other(), ans); err != nil {
 				t.Fatal(err)
 			}
 			if s.onHold.Load() != st.inHold {

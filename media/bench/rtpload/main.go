@@ -126,7 +126,8 @@ func runLoad(args []string) error {
 	}
 	loss := 100 * (1 - float64(res.recv)/float64(max(res.sent, 1)))
 	fmt.Printf("%-9s %-8s calls=%-5d pps=%-7d sent=%-8d recv_a=%-8d recv_b=%-8d loss=%.3f%% "+
-		"p50=%v p99=%v p99.9=%v relay_cpu=%.0f%% relay_cpu_per_pkt=%v load_cpu=%.0f%% load=%s\n", *name, mode,
+		"p50=%v p99=%v p99.9=%v relay_cpu=%.0f%% relay_cpu_per_pkt=%v load_cpu=%.0f%% "+
+		"load=%s\n", *name, mode,
 		*calls, int(float64(res.sent)/dur.Seconds()), res.sent, res.recvDir[0], res.recvDir[1],
 		loss, res.hist.quantile(0.5), res.hist.quantile(0.99), res.hist.quantile(0.999), cpu,
 		perPkt, selfCPU, loadavg())
