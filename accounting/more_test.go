@@ -266,3 +266,37 @@ func TestRunningLegsReachTheCap(t *testing.T) {
 		t.Fatalf("OnSpendCap reports = %v, want 21667 then 38667", reports)
 	}
 }
+
+// TestHeartbeatWatchesCaps checks the wiring: with the real clock, an
+// answered leg's running cost reaches a tiny cap and the heartbeat reports
+// it without any close or meter.
+func TestHeartbeatWatchesCaps(t *testing.T) {
+	ctx := context.Background()
+	hit := make(chan string, 1)
+	l, _ := openTestLedger(t, Config{HeartbeatInterval: 20 * time.Millisecond,
+		SpendCap: func(context.Context, string) (int64, error) { return 1, nil },
+		OnSpendCap: func(sid string, _, _ int64) {
+			select {
+			case hit <- sid:
+			default:
+			}
+		}})
+	legPlan(t, l, acctA)
+	sid := legSID(1)
+	err := l.OpenLeg(ctx, LegStart{SID: sid, AccountSID: acctA, Direction: DirOutboundDial,
+		To: "+15551234567"})
+	if err == nil {
+		err = l.LegAnswered(ctx, sid, time.Time{})
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case got := <-hit:
+		if got != acctA {
+			t.Fatalf("reported %s", got)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the heartbeat did not report the running leg at the cap")
+	}
+}
