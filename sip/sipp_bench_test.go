@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/patchbay/patchbay/sip/digest"
 	"github.com/patchbay/patchbay/tenancy"
 )
@@ -96,18 +98,48 @@ func loadFromEnv(b *testing.B) benchLoad {
 // startBenchServer starts the edge for sipp load: MD5 offered first (sipp
 // answers only the first challenge) and loopback exempt from the guard's
 // per-source limits, as a load generator in front of it would be.
+// At the end it logs the server's authentication failures and guard drops
+// by reason, which explain failed sipp calls.
 func startBenchServer(b *testing.B) *sippEnv {
 	b.Helper()
 	requireSipp(b)
+	reg := prometheus.NewRegistry()
 	e, stop, err := startSippEnv(newBenchDirectory(), func(c *Config) {
 		c.TrustedSources = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+		c.Registerer = reg
 	}, digest.MD5, digest.SHA256)
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(stop)
+	b.Cleanup(func() {
+		logFailures(b, reg)
+		stop()
+	})
 
 	return e
+}
+
+// logFailures logs the non-zero auth failure and guard drop counters.
+func logFailures(b *testing.B, reg *prometheus.Registry) {
+	families, err := reg.Gather()
+	if err != nil {
+		return
+	}
+	for _, f := range families {
+		name := f.GetName()
+		if !strings.Contains(name, "auth_failures") && !strings.Contains(name, "guard_drops") {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			if v := m.GetCounter().GetValue(); v > 0 {
+				var labels []string
+				for _, l := range m.GetLabel() {
+					labels = append(labels, l.GetName()+"="+l.GetValue())
+				}
+				b.Logf("%s{%s} %v", name, strings.Join(labels, ","), v)
+			}
+		}
+	}
 }
 
 // userLines returns injection lines for users from..to-1; callee, when
