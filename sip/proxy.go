@@ -17,6 +17,19 @@ import (
 // response before its transaction is dropped (64*T1, RFC 3261 9.1).
 const cancelGrace = 32 * time.Second
 
+// txLinger is how long a proxied transaction is kept after its final
+// response to absorb retransmissions, instead of sipgo's 64*T1 (32s) for
+// Timers J, L, M and D: like Kamailio's default wait timer. At thousands of
+// calls per second the RFC timers would hold gigabytes of transactions.
+// INVITE retransmissions stop at the first provisional response and 2xx
+// retransmissions still reach the caller statelessly, so 5s suffices.
+const txLinger = 5 * time.Second
+
+// linger ends tx after txLinger.
+func linger(tx sipmsg.Transaction) {
+	time.AfterFunc(txLinger, tx.Terminate)
+}
+
 // branchFailed is the reason phrase of the response the proxy makes up for
 // a branch whose transaction ended without a final response (timeout,
 // transport error).
@@ -145,6 +158,7 @@ func (f *fork) run(ctx context.Context, bindings []location.Binding) {
 		}
 	}
 	f.finish(cancelled == nil)
+	linger(f.up.r.tx)
 }
 
 // ringTimeout is Timer C for INVITE, 64*T1 for other methods.
@@ -236,9 +250,11 @@ func (f *fork) handle(ctx context.Context, ev branchEvent) bool {
 		f.answered = true
 		f.up.relay(res)
 		f.stopAll(ctx)
+		linger(b.tx)
 		return true
 	}
 	b.done = true
+	linger(b.tx)
 	f.consider(res)
 	if res.StatusCode >= 600 {
 		f.stopAll(ctx)

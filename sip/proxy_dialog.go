@@ -79,6 +79,7 @@ func (s *Server) handleInDialog(r *request) {
 	}
 	defer tx.Terminate()
 	s.relayAll(r, tx)
+	linger(r.tx)
 }
 
 // relayAll relays a single forwarded transaction's responses upstream.
