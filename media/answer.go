@@ -95,18 +95,9 @@ func (s *Session) planAnswerLocked(p *pendingOffer, answerer Leg,
 			return nil, false, fmt.Errorf("media: answer from leg %s, m= line %d: %w",
 				answerer, i, err)
 		}
-		off := legPlan{leg: str.legs[offerer], local: pm.fromLocal, codec: d.codec,
-			clock: d.clock, tevPT: d.tevPT, mux: pm.desc.mux,
-			rtp:  netip.AddrPortFrom(pm.desc.addr, uint16(pm.desc.port)),
-			rtcp: netip.AddrPortFrom(pm.desc.addr, uint16(pm.desc.rtcpPort))}
-		if pm.fromRemote != nil {
-			if off.sec, err = newLegSecurity(*pm.fromRemote, *pm.fromLocal,
-				off.leg.sec.Load()); err != nil {
-				return nil, false, err
-			}
-		}
-		if p.local {
-			off = legPlan{leg: str.legs[offerer], declined: true}
+		off, err := planOfferer(str.legs[offerer], pm, d, p.local)
+		if err != nil {
+			return nil, false, err
 		}
 		plans = append(plans, off, ans)
 		hold = hold || d.hold
@@ -123,6 +114,26 @@ func (s *Session) planAnswerLocked(p *pendingOffer, answerer Leg,
 	}
 
 	return plans, hold, nil
+}
+
+// planOfferer is the offerer's new state: what it signalled in its
+// offer, the codec the answer chose. A local offer (OfferLocal) leaves
+// leg A as it is.
+func planOfferer(l *legConn, pm pendingMedia, d streamDesc, local bool) (legPlan, error) {
+	if local {
+		return legPlan{leg: l, declined: true}, nil
+	}
+	lp := legPlan{leg: l, local: pm.fromLocal, codec: d.codec, clock: d.clock,
+		tevPT: d.tevPT, mux: pm.desc.mux,
+		rtp:  netip.AddrPortFrom(pm.desc.addr, uint16(pm.desc.port)),
+		rtcp: netip.AddrPortFrom(pm.desc.addr, uint16(pm.desc.rtcpPort))}
+	if pm.fromRemote == nil {
+		return lp, nil
+	}
+	var err error
+	lp.sec, err = newLegSecurity(*pm.fromRemote, *pm.fromLocal, l.sec.Load())
+
+	return lp, err
 }
 
 // planAnswerer validates the answerer's section against what Patchbay

@@ -219,6 +219,13 @@ func (l *legConn) handleRTP(pkt []byte, from netip.AddrPort, plain, out []byte,
 	l.cnt.bytesIn.Add(uint64(size))
 	rs.update(h, now, l.clock.Load(), &l.cnt)
 	l.sess.lastRTP.Store(now)
+	l.deliver(h, pkt, now, out, ds)
+}
+
+// deliver hands an accepted plain RTP packet to the DTMF detector and
+// the recorder when they want it, then to the local end (leg A in
+// endpoint mode) or the peer leg.
+func (l *legConn) deliver(h rtpHeader, pkt []byte, now int64, out []byte, ds *dtmfState) {
 	if int32(h.pt) == l.tevPT.Load() {
 		if ev, ok := ds.observe(h, pkt[h.payload:h.end]); ok {
 			l.sess.emitDTMF(l.leg, ev, "rfc4733")
