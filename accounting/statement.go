@@ -53,7 +53,8 @@ type Money struct {
 // the days start to end, inclusive. It reads the daily usage records, not
 // the CDRs one by one, so its cost grows with accounts and days, not calls.
 // A monthly fee is charged for each account that has a plan assigned to it
-// directly, once for every calendar month whose first day is in the period.
+// directly (as assigned now, not as it was during the period), once for
+// every calendar month whose first day is in the period.
 func (l *Ledger) Statement(ctx context.Context, account, start, end string) (*Statement,
 	error) {
 	if !validDay(start) || !validDay(end) || end < start {
