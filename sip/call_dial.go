@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -52,6 +53,8 @@ type dialState struct {
 	bestCode int
 	reason   callstatus.Reason // written by the dial loop only
 	timedOut atomic.Bool       // read by ringing goroutines
+	recSID   string            // the Dial's recording, when record was asked
+	recDur   time.Duration
 }
 
 // dial runs a Dial verb: ring every target, bridge the first answer,
@@ -90,7 +93,14 @@ func (c *call) dial(ctx context.Context, doc *webhook.Document,
 		fctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), teardownTimeout)
 		defer cancel()
 	}
-	next, err := c.fetch(fctx, u, d.Method, dialParams(status, sid, dur, code))
+	params := dialParams(status, sid, dur, code)
+	if ds.recSID != "" {
+		params.Set("RecordingSid", ds.recSID)
+		params.Set("RecordingUrl", c.recordingURL(ds.recSID))
+		params.Set("RecordingDuration", strconv.Itoa(int(ds.recDur.Round(time.Second)/
+			time.Second)))
+	}
+	next, err := c.fetch(fctx, u, d.Method, params)
 	if c.ctx.Err() != nil {
 		return nil, true, nil
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/patchbay/patchbay/accounting"
 	"github.com/patchbay/patchbay/media"
+	"github.com/patchbay/patchbay/sip/markup"
 	"github.com/patchbay/patchbay/sip/callstatus"
 )
 
@@ -37,7 +38,9 @@ func (ds *dialState) bridge(ctx context.Context) (callstatus.Status, time.Durati
 	}
 	start := time.Now()
 	c.cdrEvent(b.sid, true)
+	rec := ds.startRecording(ctx)
 	cause := ds.hold(ctx)
+	ds.stopRecording(rec)
 	c.parent.peer.Store(nil)
 	b.peer.Store(nil)
 	dur := time.Since(start)
@@ -110,6 +113,38 @@ func (c *call) markAnswered() {
 		c.cdrEvent(c.sid, true)
 		c.event("answered", callstatus.InProgress, 200)
 	}
+}
+
+// startRecording starts the Dial's recording (record attribute) when the
+// media is relayed and the account's recording service is on.
+func (ds *dialState) startRecording(ctx context.Context) *media.Recording {
+	c := ds.c
+	if ds.d.Record == markup.RecordNone || ds.d.Record == "" || c.sess == nil ||
+		c.cc.cfg.RecordingsDir == "" || !c.recordingAllowed(ctx) {
+		return nil
+	}
+	rec, err := c.sess.StartRecording(ds.d.TimeLimit)
+	if err != nil {
+		c.log.Info("dial recording not started", "error", err)
+
+		return nil
+	}
+
+	return rec
+}
+
+func (ds *dialState) stopRecording(rec *media.Recording) {
+	if rec == nil {
+		return
+	}
+	sid := newSID("RE")
+	dur, err := ds.c.saveRecording(rec, sid)
+	if err != nil {
+		ds.c.log.Warn("dial recording lost", "error", err)
+
+		return
+	}
+	ds.recSID, ds.recDur = sid, dur
 }
 
 // hold waits while A and B are bridged and returns why it ended.

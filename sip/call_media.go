@@ -15,6 +15,7 @@ import (
 	"github.com/patchbay/patchbay/media"
 	"github.com/patchbay/patchbay/sip/markup"
 	"github.com/patchbay/patchbay/sip/webhook"
+	"github.com/patchbay/patchbay/tenancy"
 )
 
 // maxAudioBytes caps an audio file fetched for Play.
@@ -256,8 +257,8 @@ func drainDTMF(s *media.Session) {
 // recordings directory and the action told its URL.
 func (c *call) record(ctx context.Context, doc *webhook.Document,
 	r *markup.Record) (*webhook.Document, bool, error) {
-	if c.cc.cfg.RecordingsDir == "" {
-		return nil, false, errors.New("sip: recordings are not configured")
+	if c.cc.cfg.RecordingsDir == "" || !c.recordingAllowed(ctx) {
+		return nil, false, errors.New("sip: recording is not configured or not enabled")
 	}
 	if err := c.answerLocal(); err != nil {
 		return nil, false, err
@@ -346,6 +347,13 @@ func (c *call) saveRecording(rec *media.Recording, rsid string) (time.Duration, 
 func (c *call) recordingURL(rsid string) string {
 	return c.cc.cfg.APIBaseURL + "/2010-04-01/Accounts/" + c.acct.SID + "/Recordings/" +
 		rsid + ".wav"
+}
+
+// recordingAllowed reports whether the account's recording service is on.
+func (c *call) recordingAllowed(ctx context.Context) bool {
+	svc, err := c.cc.cfg.Directory.ServiceSetting(ctx, c.acct.SID, tenancy.ServiceRecording)
+
+	return err == nil && svc.Enabled
 }
 
 // beep is a half-second 1 kHz tone.

@@ -247,3 +247,24 @@ func TestCallDialHangupOnStar(t *testing.T) {
 	}
 	waitSignal(t, alice.byes, "the caller's BYE of the action's Hangup")
 }
+
+func TestCallDialRecord(t *testing.T) {
+	e := newCCEnv(t)
+	bob := newCCUA(t, "bob")
+	e.app.doc("/voice", `<Response><Dial record="record-from-answer" action="/after"><Sip>`+
+		bob.uri("bob")+`</Sip></Dial></Response>`)
+	e.app.doc("/after", `<Response><Hangup/></Response>`)
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	alice, d := e.answered(ctx, "+14155550100")
+	newRTPPeer(t, alice, d.InviteResponse.Body()).audio(25)
+	d.Bye(ctx)
+	after := e.waitRequests("/after", 1)[0]
+	sid := after.Get("RecordingSid")
+	if !validRecordingSID(sid) || after.Get("RecordingUrl") == "" {
+		t.Fatalf("action without recording: %v", after)
+	}
+	if _, err := os.Stat(e.dir + "/recordings/" + e.acct.SID + "/" + sid + ".wav"); err != nil {
+		t.Error(err)
+	}
+}
