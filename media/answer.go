@@ -30,7 +30,9 @@ type legPlan struct {
 // packet from each endpoint. A leg requiring SRTP whose answer lacks
 // it gives ErrSRTPRequired; the offer is consumed either way. When the
 // offer came from OfferLocal, Answer returns a nil body: leg A needs no
-// new SDP and the session now relays A to B.
+// new SDP and the session now relays A to B. Answer may be called again
+// for an offer already answered (a 200 after a 183 with SDP, or the
+// answer of another fork); the latest answer wins and re-latches.
 func (s *Session) Answer(from Leg, body []byte) ([]byte, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -45,6 +47,9 @@ func (s *Session) Answer(from Leg, body []byte) ([]byte, error) {
 		return s.passThroughLocked(from, sd, body)
 	}
 	p := s.pending
+	if p == nil && s.answered != nil && s.answered.from != from {
+		p = s.answered
+	}
 	if p == nil || p.from == from {
 		return nil, ErrNoOffer
 	}
@@ -61,6 +66,7 @@ func (s *Session) Answer(from Leg, body []byte) ([]byte, error) {
 		return nil, fmt.Errorf("%w: leg b declined the bridge", ErrNoMedia)
 	}
 	s.commitLocked(plans)
+	s.answered = p
 	s.setHoldLocked(from, hold)
 	if p.local {
 		s.local.Store(nil)

@@ -216,6 +216,8 @@ func answerDirection(offered string) string {
 // says. Answer(LegB, answer) then completes it, returning a nil body
 // since A's media does not change, and from then on A and B are
 // relayed. B must answer A's codec or Answer fails with ErrNoCodec.
+// Calling OfferLocal again before an answer (the B leg failed, dial the
+// next) replaces the outstanding offer.
 func (s *Session) OfferLocal() ([]byte, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -226,7 +228,7 @@ func (s *Session) OfferLocal() ([]byte, error) {
 	if le == nil || s.localState == nil {
 		return nil, ErrNotNegotiated
 	}
-	if s.pending != nil {
+	if s.pending != nil && !s.pending.local {
 		return nil, ErrOfferPending
 	}
 	str, err := s.streamLocked(le.index, LegB)

@@ -33,7 +33,10 @@ type pendingMedia struct {
 // per leg, SRTP is terminated per leg according to SessionOptions.SRTP,
 // and sections that cannot be relayed are declined with port 0. In
 // peer-to-peer mode the body comes back unchanged. A re-offer (hold,
-// resume, codec change) reuses the ports of its sections.
+// resume, codec change) reuses the ports of its sections. An offer from
+// the leg whose offer is still outstanding replaces it (serial forking:
+// the next B gets the offer again); an offer from the other leg
+// meanwhile fails with ErrOfferPending (glare, 491).
 func (s *Session) Offer(from Leg, body []byte) ([]byte, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -47,7 +50,7 @@ func (s *Session) Offer(from Leg, body []byte) ([]byte, error) {
 	if s.opts.Mode == ModePeerToPeer {
 		return s.passThroughLocked(from, sd, body)
 	}
-	if s.pending != nil {
+	if s.pending != nil && s.pending.from != from {
 		return nil, ErrOfferPending
 	}
 	if s.localState != nil && s.local.Load() != nil {

@@ -2,6 +2,7 @@ package media
 
 import (
 	"bytes"
+	"errors"
 	"net"
 	"net/netip"
 	"strings"
@@ -207,5 +208,73 @@ func TestConcurrentSessions(t *testing.T) {
 	}
 	if inUse, _ := e.PortsInUse(); inUse != 0 {
 		t.Fatalf("%d pairs leaked", inUse)
+	}
+}
+
+func TestEarlyMediaThenFinalAnswer(t *testing.T) {
+	e := testEngine(t, Config{})
+	s := testSession(t, e, SessionOptions{})
+	a, early, final := newPeer(t), newPeer(t), newPeer(t)
+	offer, err := s.Offer(LegA, offerSDP(sdpOpts{port: a.port()}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	toB := relayPort(t, offer)
+	steps := []struct {
+		name string
+		b    *peer
+	}{
+		{"183 with sdp", early},
+		{"200 from another fork", final},
+	}
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			ans, err := s.Answer(LegB, offerSDP(sdpOpts{port: st.b.port()}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			a.send(relayPort(t, ans), rtpPacket(0, 1, 0, 1, []byte(st.name)))
+			got, _, ok := st.b.recv(time.Second)
+			if !ok || !bytes.Contains(got, []byte(st.name)) {
+				t.Fatal("media not sent to the latest answer's address")
+			}
+			st.b.send(toB, rtpPacket(0, 1, 0, 2, []byte("back")))
+			if _, _, ok := a.recv(time.Second); !ok {
+				t.Fatal("B did not reach A")
+			}
+		})
+	}
+}
+
+func TestSerialForkReoffers(t *testing.T) {
+	e := testEngine(t, Config{})
+	s := testSession(t, e, SessionOptions{})
+	a, b2 := newPeer(t), newPeer(t)
+	if _, err := s.Offer(LegA, offerSDP(sdpOpts{port: a.port()})); err != nil {
+		t.Fatal(err)
+	}
+	// The first B rejected the call: the same offer goes to the next B.
+	offer, err := s.Offer(LegA, offerSDP(sdpOpts{port: a.port()}))
+	if err != nil {
+		t.Fatalf("re-sending the outstanding offer: %v", err)
+	}
+	if _, err := s.Offer(LegB, offerSDP(sdpOpts{port: b2.port()})); !errors.Is(err,
+		ErrOfferPending) {
+		t.Fatalf("glare: %v", err)
+	}
+	answer, err := s.Answer(LegB, offerSDP(sdpOpts{port: b2.port()}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.send(relayPort(t, answer), rtpPacket(0, 1, 0, 1, []byte("x")))
+	if _, _, ok := b2.recv(time.Second); !ok {
+		t.Fatal("no media to the second B")
+	}
+	b2.send(relayPort(t, offer), rtpPacket(0, 1, 0, 2, []byte("y")))
+	if _, _, ok := a.recv(time.Second); !ok {
+		t.Fatal("no media from the second B")
+	}
+	if inUse, _ := e.PortsInUse(); inUse != 2 {
+		t.Fatalf("%d pairs in use, want 2", inUse)
 	}
 }

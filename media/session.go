@@ -83,10 +83,11 @@ type Session struct {
 	opts SessionOptions
 	log  *slog.Logger
 
-	// mu guards streams, pending, hold and localState.
+	// mu guards streams, pending, answered, hold and localState.
 	mu         sync.Mutex
 	streams    []*stream
 	pending    *pendingOffer
+	answered   *pendingOffer
 	hold       [2]bool
 	localState *localEnd
 
