@@ -8,8 +8,8 @@ import (
 
 	"github.com/patchbay/patchbay/accounting"
 	"github.com/patchbay/patchbay/media"
-	"github.com/patchbay/patchbay/sip/markup"
 	"github.com/patchbay/patchbay/sip/callstatus"
+	"github.com/patchbay/patchbay/sip/markup"
 )
 
 // bridge completes the answered child leg: ACK, media answer, the caller

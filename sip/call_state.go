@@ -203,9 +203,10 @@ func (c *call) book(op func(ctx context.Context)) {
 		c.cc.wg.Add(1)
 		go c.runBooks(c.books)
 	}
-	books := c.books
+	// Sent under booksMu so that closeBooks cannot close the channel
+	// between the check and the send; runBooks never takes booksMu.
+	c.books <- op
 	c.booksMu.Unlock()
-	books <- op
 }
 
 func (c *call) runBooks(books <-chan func(context.Context)) {
