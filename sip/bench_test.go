@@ -95,7 +95,8 @@ func BenchmarkRegisterUDP(b *testing.B) {
 	loc := location.NewMemory(nil)
 	defer loc.Close()
 	s, err := NewServer(Config{Listen: "127.0.0.1:0", Logger: testLogger(),
-		Registerer: prometheus.NewRegistry()}, newDirectory(), loc)
+		Registerer:     prometheus.NewRegistry(),
+		TrustedSources: []netip.Prefix{mustPrefix("127.0.0.0/8")}}, newDirectory(), loc)
 	if err != nil {
 		b.Fatal(err)
 	}
