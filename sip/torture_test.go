@@ -529,3 +529,85 @@ func optionsAnswered(addr, transport string) bool {
 
 	return err == nil && statusCode([]byte(head)) == 200
 }
+
+// TestTortureStreamFraming checks Content-Length framing on TCP: several
+// requests in one write, a request with a body followed by another, and
+// requests dribbled a few bytes per write each get their answer.
+func TestTortureStreamFraming(t *testing.T) {
+	e := newSippEnvDir(t, tortureDirectory())
+	mpart := readFile(t, filepath.Join(tortureDir, "rfc4475", "mpart01.sip"))
+	tests := []struct {
+		name   string
+		writes func(local string) [][]byte
+		want   []string // Call-IDs answered; "" for a message's own Call-ID
+	}{
+		{"three in one write", func(local string) [][]byte {
+			var all []byte
+			for _, id := range []string{"f1", "f2", "f3"} {
+				all = append(all, optionsRequest(e.addr, local, "TCP", id)...)
+			}
+			return [][]byte{all}
+		}, []string{"f1", "f2", "f3"}},
+		{"body then request", func(local string) [][]byte {
+			return [][]byte{append(append([]byte{}, mpart...),
+				optionsRequest(e.addr, local, "TCP", "after-body")...)}
+		}, []string{"", "after-body"}},
+		{"dribbled", func(local string) [][]byte {
+			msg := append(optionsRequest(e.addr, local, "TCP", "d1"),
+				optionsRequest(e.addr, local, "TCP", "d2")...)
+			var parts [][]byte
+			for len(msg) > 0 {
+				n := min(7, len(msg))
+				parts = append(parts, msg[:n])
+				msg = msg[n:]
+			}
+			return parts
+		}, []string{"d1", "d2"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := net.Dial("tcp", e.addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			for _, w := range tt.writes(c.LocalAddr().String()) {
+				if _, err := c.Write(w); err != nil {
+					t.Fatal(err)
+				}
+				time.Sleep(time.Millisecond)
+			}
+			c.SetReadDeadline(time.Now().Add(3 * time.Second))
+			r := bufio.NewReader(c)
+			var got []string
+			for len(got) < len(tt.want) {
+				head, _, err := readStreamMessage(r)
+				if err != nil {
+					t.Fatalf("after answers for %v: %v", got, err)
+				}
+				if statusCode([]byte(head)) < 200 {
+					continue
+				}
+				got = append(got, answeredCallID(head))
+			}
+			// Requests run concurrently, so answers may come in any order;
+			// each must come once.
+			for _, want := range tt.want {
+				if want != "" && !slicesContains(got, want) {
+					t.Errorf("no answer for Call-ID %q (answers: %v)", want, got)
+				}
+			}
+		})
+	}
+}
+
+// answeredCallID returns the Call-ID of a response head.
+func answeredCallID(head string) string {
+	for _, line := range strings.Split(head, "\r\n") {
+		if v, ok := strings.CutPrefix(line, "Call-ID: "); ok {
+			return v
+		}
+	}
+
+	return ""
+}
