@@ -105,6 +105,16 @@ func (f *fakeDirectory) addTrunk(t tenancy.Trunk, acl ...netip.Prefix) {
 	f.trunkACL[t.SID] = acl
 }
 
+// addTrunkUser adds a credential to a trunk's credential lists.
+func (f *fakeDirectory) addTrunkUser(trunkSID, account, user, password string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	md5, _ := digest.HA1(digest.MD5, user, tenancy.Realm, password)
+	sha, _ := digest.HA1(digest.SHA256, user, tenancy.Realm, password)
+	f.tcreds[trunkSID+"/"+user] = &tenancy.Credential{AccountSID: account, Username: user,
+		HA1MD5: md5, HA1SHA256: sha}
+}
+
 func (f *fakeDirectory) addNumber(n tenancy.IncomingNumber, voiceURL string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

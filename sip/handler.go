@@ -48,6 +48,9 @@ func (s *Server) dispatch(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		s.handleInDialog(r)
 	case s.draining.Load():
 		s.reply(r, errDraining, sipmsg.NewHeader("Retry-After", "30"))
+	case req.Recipient.IsEncrypted() && !r.secure:
+		// A sips: Request-URI needs TLS on every hop (RFC 3261 26.2.2).
+		s.reply(r, errSecureRequired)
 	case req.Method == sipmsg.REGISTER:
 		s.handleRegister(r)
 		s.dropTx(r)

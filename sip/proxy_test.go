@@ -217,3 +217,54 @@ func TestCallToApplication(t *testing.T) {
 		t.Fatalf("inbound call %+v", c)
 	}
 }
+
+// TestProxyRingTimeout: Timer C cancels a branch that rings too long and
+// the caller gets 408.
+func TestProxyRingTimeout(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.RingTimeout = 500 * time.Millisecond })
+	alice := e.phone("udp", "alice", "acme.test", "alice-pw")
+	bob := e.phone("udp", "bob", "acme.test", "bob-pw")
+	bob.setAnswer(bob.ringForever)
+	bob.mustRegister()
+	_, tx := alice.invite("bob", "acme.test")
+	if res := alice.final(tx); res == nil || res.StatusCode != 408 {
+		t.Fatalf("after Timer C: %v, want 408", res)
+	}
+	bob.waitFor(sipmsg.CANCEL, 3*time.Second)
+}
+
+func TestBestResponse(t *testing.T) {
+	cases := []struct {
+		codes []int
+		want  int
+	}{
+		{[]int{486, 404}, 486},
+		{[]int{404, 302}, 302},
+		{[]int{500, 486}, 486},
+		{[]int{486, 603, 302}, 603},
+		{[]int{603, 302}, 603},
+	}
+	for _, tc := range cases {
+		f := &fork{}
+		for _, c := range tc.codes {
+			f.consider(sipmsg.NewResponse(c, "x"))
+		}
+		if int(f.best.StatusCode) != tc.want {
+			t.Errorf("best of %v = %d, want %d", tc.codes, f.best.StatusCode, tc.want)
+		}
+	}
+}
+
+// TestSipsOverPlainTransport: a sips: Request-URI over UDP is refused.
+func TestSipsOverPlainTransport(t *testing.T) {
+	e := newEnv(t)
+	alice := e.phone("udp", "alice", "acme.test", "alice-pw")
+	req := alice.request(sipmsg.INVITE, "bob", "acme.test")
+	req.Recipient.Scheme = "sips"
+	cid := sipmsg.CallIDHeader(sipmsg.GenerateTagN(10))
+	req.AppendHeader(&cid)
+	if res := alice.final(alice.send(req)); res.StatusCode != 403 ||
+		res.Reason != "Secure Transport Required" {
+		t.Fatalf("got %d %s", res.StatusCode, res.Reason)
+	}
+}

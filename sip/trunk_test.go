@@ -254,3 +254,27 @@ func TestInboundTrunkCall(t *testing.T) {
 		})
 	}
 }
+
+// TestTrunkByTerminationDomain: a carrier without an IP access list that
+// calls the trunk's termination domain authenticates with digest.
+func TestTrunkByTerminationDomain(t *testing.T) {
+	e := newEnv(t)
+	e.dir.addTrunk(tenancy.Trunk{SID: trunkA, AccountSID: acctA, DomainName: "pbx.trunks.test"})
+	e.dir.addTrunkUser(trunkA, acctA, "carrier", "carrier-pw")
+	e.dir.addNumber(tenancy.IncomingNumber{SID: "PN1", AccountSID: acctA,
+		PhoneNumber: "+14155550100"}, "https://app.test/in")
+	e.srv.SetCallHandler(appHandler{calls: e.calls})
+	p := e.phone("udp", "carrier", "carrier.test", "carrier-pw")
+	_, tx := p.invite("+14155550100", "pbx.trunks.test")
+	if res := p.final(tx); res == nil || res.StatusCode != 200 {
+		t.Fatalf("trunk call by domain: %v", res)
+	}
+	if c := <-e.calls; c.Trunk.SID != trunkA || c.AuthUser != "carrier" {
+		t.Fatalf("inbound call %+v", c)
+	}
+	wrong := e.phone("udp", "carrier", "carrier.test", "nope")
+	_, tx = wrong.invite("+14155550100", "pbx.trunks.test")
+	if res := wrong.final(tx); res == nil || res.StatusCode != 403 {
+		t.Fatalf("wrong trunk password: %v", res)
+	}
+}
