@@ -22,7 +22,9 @@
 //   - Relay: Offer(LegA, offer) returns the offer for B; Answer(LegB,
 //     answer) returns the answer for A. Re-offers go either way
 //     (Offer(LegB, ...) then Answer(LegA, ...)) for hold, resume or a
-//     codec change; only then are endpoints re-latched.
+//     codec change; only then are endpoints re-latched. Answer may be
+//     repeated for one offer (183 then 200, forks): the latest wins. The
+//     offering leg may resend its outstanding offer (serial forking).
 //   - Endpoint: AnswerLocal(offer) answers A with Patchbay as the far
 //     end (PCMU or PCMA, telephone-event). Play, SendDTMF, DTMF and
 //     StartRecording then work on leg A. OfferLocal() returns an offer

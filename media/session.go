@@ -212,7 +212,6 @@ func (s *Session) end(cause error) {
 		s.cause.Store(&cause)
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		s.final = s.statsLocked()
 		drained := 0
 		for _, str := range s.streams {
 			for _, l := range str.legsOrNil() {
