@@ -352,3 +352,40 @@ func TestBridgeAfterLocalAnswer(t *testing.T) {
 		t.Fatalf("B decrypt: %v", err)
 	}
 }
+
+func TestLocalEndpointOverSRTP(t *testing.T) {
+	e := testEngine(t, Config{})
+	s := testSession(t, e, SessionOptions{})
+	a := newPeer(t)
+	relay, answer := localCall(t, s, a, sdpOpts{proto: "RTP/SAVP", crypto: []string{testCryptoA}})
+	lines := cryptoLines(t, answer)
+	if len(lines) != 1 || !bytes.Contains(answer, []byte("RTP/SAVP 0 101")) {
+		t.Fatalf("local answer to an SRTP offer:\n%s", answer)
+	}
+	go func() { _ = s.Play(context.Background(), tone(320, 440)) }()
+	aDec := pionCtx(t, lines[0], true)
+	for i := range 2 {
+		got, _, ok := a.recv(time.Second)
+		if !ok {
+			t.Fatalf("packet %d not played", i)
+		}
+		if _, err := aDec.DecryptRTP(nil, got, nil); err != nil {
+			t.Fatalf("played packet %d does not decrypt: %v", i, err)
+		}
+	}
+	aEnc := pionCtx(t, testCryptoA, false)
+	for k := range 4 {
+		var p [4]byte
+		telephoneEvent{event: 9, volume: 10, duration: 480, end: k == 3}.put(p[:])
+		enc, _ := aEnc.EncryptRTP(nil, rtpPacket(101, uint16(k+1), 800, 3, p[:]), nil)
+		a.send(relay, enc)
+	}
+	select {
+	case ev := <-s.DTMF():
+		if ev.Digit != '9' {
+			t.Fatalf("digit %q", ev.Digit)
+		}
+	case <-time.After(time.Second):
+		t.Fatal("SRTP DTMF not detected")
+	}
+}
