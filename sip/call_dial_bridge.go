@@ -93,10 +93,11 @@ func (c *call) answerWith(body []byte) error {
 		err = c.parent.uas.Respond(200, "OK", nil)
 	}
 	c.markFinalSent()
-	if err != nil && c.parent.uas.LoadState() != sipmsg.DialogStateEnded {
+	// A BYE processed before the ACK (state Ended, or Confirmed again when
+	// the late ACK is read after it) still means the caller answered.
+	if err != nil && c.parent.uas.LoadState() < sipmsg.DialogStateConfirmed {
 		return err
 	}
-	// A BYE processed before the ACK still means the caller answered.
 	c.markAnswered()
 
 	return nil
