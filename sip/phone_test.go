@@ -85,7 +85,7 @@ func (p *phone) listen(srv *sipgo.Server) {
 		}
 		return
 	}
-	if p.transport == "tls" {
+	if p.transport == "tls" || p.transport == "ws" {
 		p.port = 5061 // reached over its own connection only
 		return
 	}

@@ -163,3 +163,22 @@ func TestSendToBinding(t *testing.T) {
 		})
 	}
 }
+
+// TestWebSocket: registration and a call over the WebSocket transport
+// (RFC 7118).
+func TestWebSocket(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.WSListen = "127.0.0.1:0" })
+	ws := e.srv.Addr("ws").String()
+	alice := newPhone(t, "ws", ws, "alice", "acme.test", "alice-pw")
+	alice.mustRegister()
+	bs, err := e.srv.Contacts(t.Context(), "alice@acme.test")
+	if err != nil || len(bs) != 1 || bs[0].Transport != "ws" {
+		t.Fatalf("bindings %+v %v", bs, err)
+	}
+	bob := e.phone("udp", "bob", "acme.test", "bob-pw")
+	bob.mustRegister()
+	_, tx := alice.invite("bob", "acme.test")
+	if res := alice.final(tx); res == nil || res.StatusCode != 200 {
+		t.Fatalf("call over ws: %v", res)
+	}
+}
