@@ -163,8 +163,9 @@ func TestCallsAPIValidation(t *testing.T) {
 			"StatusCallbackEvent"},
 		{"bad Twiml", ".json", with("Twiml", "<Response><Dance/></Response>"), 400, 21100,
 			"Twiml"},
-		{"unknown application", ".json", with("ApplicationSid", "AP00000000000000000000000000000000"),
-			400, 21205, "ApplicationSid"},
+		{"unknown application", ".json",
+			with("ApplicationSid", "AP00000000000000000000000000000000"), 400, 21205,
+			"ApplicationSid"},
 		{"update unknown call", "/CA00000000000000000000000000000000.json",
 			url.Values{"Status": {"completed"}}, 404, 20404, ""},
 	}

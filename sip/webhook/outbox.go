@@ -181,8 +181,8 @@ func OpenOutbox(ctx context.Context, db *sql.DB, cfg OutboxConfig) (*Outbox, err
 
 // Enqueue stores ev for delivery and returns once it is durable; it does
 // not wait for delivery. Concurrent Enqueues share one transaction (group
-// commit), so their cost is about one fsync per batch, not per event. The event's SequenceNumber (from 0 per call) is
-// assigned here.
+// commit), so their cost is about one fsync per batch, not per event. The
+// event's SequenceNumber (from 0 per call) is assigned here.
 func (o *Outbox) Enqueue(ctx context.Context, ev Event) error {
 	if o.ctx.Err() != nil {
 		return ErrClosed

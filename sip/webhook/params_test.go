@@ -52,7 +52,8 @@ func TestStatusEventValues(t *testing.T) {
 		t.Run(tt.status, func(t *testing.T) {
 			v := StatusEvent{Call: CallParams{CallSID: "CA1", CallStatus: tt.status},
 				Duration: tt.dur, SIPResponseCode: tt.code, Time: at}.Values()
-			if v.Get("CallDuration") != tt.duration || v.Has("CallDuration") != (tt.duration != "") {
+			got := v.Get("CallDuration")
+			if got != tt.duration || v.Has("CallDuration") != (tt.duration != "") {
 				t.Errorf("CallDuration = %q", v.Get("CallDuration"))
 			}
 			if v.Get("Timestamp") != "Thu, 03 Dec 2026 17:04:05 +0000" {
