@@ -52,7 +52,7 @@ func (c *call) appFailed(err error) {
 	}
 	c.log.Warn("application failed", "error_code", code, "error", err)
 	c.setEnd(callEnd{reason: callstatus.ReasonError, cause: accounting.CauseAppError,
-		code: 500})
+		code: 500, detail: "application error " + strconv.Itoa(code)})
 }
 
 // fetch asks the application for a document with the call's parameters
@@ -226,7 +226,7 @@ func (c *call) teardown() {
 		cause = accounting.CauseCalleeHangup
 	}
 	c.closeCDR(accounting.LegEnd{SID: c.sid, Status: accounting.Status(status),
-		Cause: cause, SIPCode: end.code}, q)
+		Cause: cause, SIPCode: end.code, SIPReason: end.detail}, q)
 	c.event("completed", status, end.code)
 	c.closeBooks()
 	c.cc.removeLeg(c.parent.callID)

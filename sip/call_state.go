@@ -113,6 +113,7 @@ type callEnd struct {
 	reason callstatus.Reason
 	cause  accounting.EndCause
 	code   int
+	detail string // SIPReason of the CDR, e.g. "application error 11200"
 }
 
 // redirectReq is an API update waiting for the verb loop.

@@ -94,8 +94,13 @@ func TestCallOutcomes(t *testing.T) {
 					t.Errorf("%s requests = %v, want %s=%s", tt.asked, reqs, tt.param, tt.value)
 				}
 			}
-			if c := e.cdr(p.Get("CallSid")); string(c.Status) != tt.status {
+			c := e.cdr(p.Get("CallSid"))
+			if string(c.Status) != tt.status {
 				t.Errorf("cdr status = %s, want %s", c.Status, tt.status)
+			}
+			if tt.code == 500 && (c.Cause != "application-error" ||
+				c.SIPReason != "application error 11200") {
+				t.Errorf("application failure not recorded: %s %q", c.Cause, c.SIPReason)
 			}
 		})
 	}
