@@ -112,7 +112,7 @@ type recvState struct {
 	maxSeq   uint16
 	cycles   uint32
 	received uint64
-	transit  int64
+	transit  int32
 	jitter   float64
 }
 
@@ -135,10 +135,12 @@ func (r *recvState) update(h rtpHeader, now int64, clock uint32, c *legCounters)
 	}
 	r.received++
 
-	arrival := now * int64(clock) / int64(time.Second)
-	transit := arrival - int64(h.ts)
+	// Arrival in timestamp units, computed from microseconds so the
+	// product stays far from overflow; transit wraps like RTP timestamps.
+	arrival := uint32(now / 1000 * int64(clock) / 1_000_000)
+	transit := int32(arrival - h.ts)
 	if r.received > 1 {
-		d := transit - r.transit
+		d := int64(transit) - int64(r.transit)
 		if d < 0 {
 			d = -d
 		}
