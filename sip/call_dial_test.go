@@ -62,3 +62,20 @@ func TestCallDialSipBridgesAndCompletes(t *testing.T) {
 		t.Errorf("cdrs: parent %+v child %+v", parent, child)
 	}
 }
+func TestCallSecondDialAfterBusy(t *testing.T) {
+	e := newCCEnv(t)
+	busy, bob := newCCUA(t, "busy"), newCCUA(t, "bob")
+	busy.setAnswer(answerCode(486))
+	e.app.doc("/voice", `<Response><Dial><Sip>`+busy.uri("busy")+`</Sip></Dial><Dial><Sip>`+
+		bob.uri("bob")+`</Sip></Dial></Response>`)
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	alice := newCCUA(t, "alice")
+	d, _ := alice.call(ctx, e.addr, "+14155550100")
+	if err := d.WaitAnswer(ctx, sipgo.AnswerOptions{}); err != nil {
+		t.Fatalf("second Dial did not connect: %v", err)
+	}
+	d.Ack(ctx)
+	d.Bye(ctx)
+	waitSignal(t, bob.byes, "bye")
+}
