@@ -34,8 +34,10 @@ type phone struct {
 	// answer decides how an incoming INVITE is answered; nil: 180 then 200.
 	answer func(req *sipmsg.Request, tx sipmsg.ServerTransaction)
 
-	mu       sync.Mutex
-	received []*sipmsg.Request // requests that reached this phone
+	mu        sync.Mutex
+	received  []*sipmsg.Request // requests that reached this phone
+	answered  *sipmsg.Request   // the last INVITE answered 200
+	answer200 *sipmsg.Response  // and that 200
 	got      chan *sipmsg.Request
 }
 
@@ -142,6 +144,9 @@ func ringThenAnswer(p *phone, d time.Duration) func(*sipmsg.Request, sipmsg.Serv
 		res := sipmsg.NewResponseFromRequest(req, 200, "OK", []byte("v=0\r\n"))
 		res.AppendHeader(sipmsg.NewHeader("Content-Type", "application/sdp"))
 		res.AppendHeader(p.contact())
+		p.mu.Lock()
+		p.answered, p.answer200 = req, res
+		p.mu.Unlock()
 		tx.Respond(res)
 	}
 }
@@ -425,4 +430,32 @@ func (p *phone) ackSeq(inv *sipmsg.Request, res *sipmsg.Response, seq uint32) {
 	if err := p.cli.WriteRequest(ack); err != nil {
 		p.t.Fatal(err)
 	}
+}
+
+// calleeRequest builds a request from the callee's side of the dialog the
+// phone last answered: Request-URI the caller's Contact, Route the
+// Record-Route of the INVITE in order (RFC 3261 12.1.1).
+func (p *phone) calleeRequest(method sipmsg.RequestMethod) *sipmsg.Request {
+	p.t.Helper()
+	p.mu.Lock()
+	inv, res := p.answered, p.answer200
+	p.mu.Unlock()
+	if inv == nil {
+		p.t.Fatal("no answered INVITE")
+	}
+	req := sipmsg.NewRequest(method, *inv.Contact().Address.Clone())
+	for _, h := range inv.GetHeaders("Record-Route") {
+		rr := h.(*sipmsg.RecordRouteHeader)
+		req.AppendHeader(&sipmsg.RouteHeader{Address: *rr.Address.Clone()})
+	}
+	from := res.To().AsFrom()
+	to := inv.From().AsTo()
+	req.AppendHeader(&from)
+	req.AppendHeader(&to)
+	req.AppendHeader(sipmsg.HeaderClone(inv.CallID()))
+	p.cseq++
+	req.AppendHeader(&sipmsg.CSeqHeader{SeqNo: p.cseq, MethodName: method})
+	req.SetTransport(sipmsg.NetworkToUpper(p.transport))
+
+	return req
 }

@@ -268,3 +268,29 @@ func TestSipsOverPlainTransport(t *testing.T) {
 		t.Fatalf("got %d %s", res.StatusCode, res.Reason)
 	}
 }
+
+// TestProxyCalleeHangsUp: the callee's BYE follows the route set back to
+// the caller over the caller's flow.
+func TestProxyCalleeHangsUp(t *testing.T) {
+	for _, pair := range [][2]string{{"udp", "udp"}, {"tcp", "udp"}, {"udp", "tcp"}} {
+		t.Run(pair[0]+"-"+pair[1], func(t *testing.T) {
+			e := newEnv(t)
+			alice := e.phone(pair[0], "alice", "acme.test", "alice-pw")
+			bob := e.phone(pair[1], "bob", "acme.test", "bob-pw")
+			alice.mustRegister()
+			bob.mustRegister()
+			inv, tx := alice.invite("bob", "acme.test")
+			res := alice.final(tx)
+			if res == nil || res.StatusCode != 200 {
+				t.Fatalf("INVITE: %v", res)
+			}
+			alice.ack(inv, res)
+			bob.waitFor(sipmsg.ACK, 2*time.Second)
+			bye := bob.calleeRequest(sipmsg.BYE)
+			if r := bob.final(bob.send(bye)); r == nil || r.StatusCode != 200 {
+				t.Fatalf("callee BYE: %v", r)
+			}
+			alice.waitFor(sipmsg.BYE, 2*time.Second)
+		})
+	}
+}
