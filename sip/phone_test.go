@@ -38,7 +38,7 @@ type phone struct {
 	received  []*sipmsg.Request // requests that reached this phone
 	answered  *sipmsg.Request   // the last INVITE answered 200
 	answer200 *sipmsg.Response  // and that 200
-	got      chan *sipmsg.Request
+	got       chan *sipmsg.Request
 }
 
 // newPhone starts a phone listening on 127.0.0.1:0 for transport.
