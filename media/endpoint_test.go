@@ -389,3 +389,39 @@ func TestLocalEndpointOverSRTP(t *testing.T) {
 		t.Fatal("SRTP DTMF not detected")
 	}
 }
+
+func TestLocalEndpointSendsRTCP(t *testing.T) {
+	e := testEngine(t, Config{})
+	s, err := e.NewSession(SessionOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	s.rtcpEvery = 50 * time.Millisecond
+	a := newPeer(t)
+	relay, _ := localCall(t, s, a, sdpOpts{mux: true})
+	go func() { _ = s.Play(context.Background(), tone(800, 440)) }()
+	var sr []byte
+	for sr == nil {
+		p, _, ok := a.recv(time.Second)
+		if !ok {
+			t.Fatal("no sender report")
+		}
+		if isRTCP(p) && p[1] == rtcpSR {
+			sr = p
+		}
+	}
+	info, err := walkRTCP(sr)
+	if err != nil || info.srNTP == 0 {
+		t.Fatalf("bad SR: %v", err)
+	}
+	time.Sleep(20 * time.Millisecond)
+	a.send(relay, receiverReport(7, binary.BigEndian.Uint32(sr[4:]), info.srNTP, 0))
+	deadline := time.Now().Add(time.Second)
+	for s.Stats().Legs[LegA].RTT == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if rtt := s.Stats().Legs[LegA].RTT; rtt < 15*time.Millisecond || rtt > time.Second {
+		t.Fatalf("leg A RTT = %v, want about 20ms", rtt)
+	}
+}

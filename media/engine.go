@@ -77,8 +77,9 @@ func (e *Engine) NewSession(opts SessionOptions) (*Session, error) {
 		opts: opts,
 		log: e.log.With("call_id", opts.CallID, "tenant", opts.Tenant,
 			"media_mode", opts.Mode.String()),
-		dtmf: make(chan DTMFEvent, 32),
-		done: make(chan struct{}),
+		dtmf:      make(chan DTMFEvent, 32),
+		done:      make(chan struct{}),
+		rtcpEvery: localRTCPInterval,
 	}
 	s.lastRTP.Store(e.nanotime())
 	e.mu.Lock()

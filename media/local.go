@@ -138,6 +138,8 @@ func (s *Session) localEndLocked(idx int, leg *legConn, pt uint8, codec string,
 			epoch: time.Now(), sdpID: uint64(randUint32()),
 			out: make([]byte, maxPacket+srtpRoom), pkt: make([]byte, maxPacket)}
 		s.localState = le
+		s.wg.Add(1)
+		go s.rtcpLoop(le, s.rtcpEvery)
 	}
 	le.mu.Lock()
 	defer le.mu.Unlock()

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Leg names one side of a session: LegA is the caller, LegB the callee.
@@ -100,6 +101,9 @@ type Session struct {
 
 	closeOnce sync.Once
 	done      chan struct{}
+	// wg counts the session's own goroutines (local RTCP); end waits.
+	wg        sync.WaitGroup
+	rtcpEvery time.Duration
 	cause     atomic.Pointer[error]
 	final     Stats
 }
@@ -220,6 +224,7 @@ func (s *Session) end(cause error) {
 		}
 		s.final = s.statsLocked()
 		close(s.done)
+		s.wg.Wait()
 		s.e.forget(s, s.final)
 		s.log.Info("media session ended", "cause", cause.Error(),
 			"mode", s.opts.Mode.String(), "drained_packets", drained,
