@@ -336,3 +336,21 @@ func TestCallAdmissionLimits(t *testing.T) {
 		t.Errorf("active calls = %d", n)
 	}
 }
+
+func TestCallControlCloseHangsUpCalls(t *testing.T) {
+	e := newCCEnv(t)
+	bob := newCCUA(t, "bob")
+	e.app.doc("/voice", `<Response><Dial><Sip>`+bob.uri("bob")+`</Sip></Dial></Response>`)
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	alice, _ := e.answered(ctx, "+14155550100")
+	if err := e.cc.Close(); err != nil {
+		t.Fatal(err)
+	}
+	waitSignal(t, alice.byes, "the caller's BYE at Close")
+	waitSignal(t, bob.byes, "the callee's BYE at Close")
+	if n := e.cc.ActiveCalls(); n != 0 {
+		t.Errorf("%d calls live after Close", n)
+	}
+	e.cc.Close()
+}

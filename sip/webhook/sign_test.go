@@ -128,3 +128,22 @@ func BenchmarkPatchbaySignature(b *testing.B) {
 			"https://app.example.com/voice", params)
 	}
 }
+
+// FuzzVerifyPatchbaySignature feeds arbitrary headers to the verifier: it
+// must never panic and must accept only the header the signer made.
+func FuzzVerifyPatchbaySignature(f *testing.F) {
+	now := time.Unix(1_800_000_000, 0)
+	form := url.Values{"CallSid": {"CA1"}}
+	good := PatchbaySignature("tok", now, "POST", "https://a.example/x", form)
+	for _, seed := range []string{good, "t=1,v1=00", "v1=abc", "t=,v1=", "", ",,,",
+		"t=99999999999999999999,v1=x", "t=1800000000 , v1=" + good[len(good)-64:]} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, header string) {
+		err := VerifyPatchbaySignature("tok", header, now, time.Minute, "POST",
+			"https://a.example/x", form)
+		if err == nil && !strings.Contains(header, good[len(good)-64:]) {
+			t.Fatalf("accepted a forged header %q", header)
+		}
+	})
+}
