@@ -182,3 +182,25 @@ func TestWebSocket(t *testing.T) {
 		t.Fatalf("call over ws: %v", res)
 	}
 }
+
+// TestWildcardListen: on a wildcard address with PublicAddr set, calls
+// between registered phones still flow (requests leave from the listener).
+func TestWildcardListen(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.Listen, c.PublicAddr = "0.0.0.0:0", "127.0.0.1" })
+	_, port, _ := net.SplitHostPort(e.srv.Addr("udp").String())
+	e.addr = net.JoinHostPort("127.0.0.1", port)
+	alice := e.phone("udp", "alice", "acme.test", "alice-pw")
+	bob := e.phone("udp", "bob", "acme.test", "bob-pw")
+	alice.mustRegister()
+	bob.mustRegister()
+	inv, tx := alice.invite("bob", "acme.test")
+	res := alice.final(tx)
+	if res == nil || res.StatusCode != 200 {
+		t.Fatalf("INVITE: %v", res)
+	}
+	alice.ack(inv, res)
+	bob.waitFor(sipmsg.ACK, 2*time.Second)
+	if n := bob.count(sipmsg.INVITE); n != 1 {
+		t.Fatalf("bob got %d INVITEs", n)
+	}
+}
