@@ -20,7 +20,7 @@ func (c *call) reoffer(ctx context.Context, from *leg, req *sipmsg.Request,
 	tx sipmsg.ServerTransaction) {
 	if from.uas != nil {
 		if err := from.uas.ReadRequest(req, tx); err != nil {
-			respond(tx, req, 500, "Server Internal Error")
+			respondStatus(tx, req, 500, "Server Internal Error")
 
 			return
 		}
@@ -31,11 +31,11 @@ func (c *call) reoffer(ctx context.Context, from *leg, req *sipmsg.Request,
 	case peer != nil && !peer.isGone():
 		c.forwardOffer(ctx, from, peer, req, tx)
 	case len(body) == 0:
-		respond(tx, req, 488, "Not Acceptable Here")
+		respondStatus(tx, req, 488, "Not Acceptable Here")
 	case c.localAnswer():
 		ans, err := c.sess.AnswerLocal(body)
 		if err != nil {
-			respond(tx, req, mediaStatus(err), "Not Acceptable Here")
+			respondStatus(tx, req, mediaStatus(err), "Not Acceptable Here")
 
 			return
 		}
@@ -43,7 +43,7 @@ func (c *call) reoffer(ctx context.Context, from *leg, req *sipmsg.Request,
 		res.AppendHeader(sipmsg.NewHeader("Content-Type", sdpType))
 		tx.Respond(res)
 	default:
-		respond(tx, req, 488, "Not Acceptable Here")
+		respondStatus(tx, req, 488, "Not Acceptable Here")
 	}
 }
 
@@ -62,7 +62,7 @@ func (c *call) forwardOffer(ctx context.Context, from, to *leg, req *sipmsg.Requ
 	if len(body) > 0 && c.sess != nil {
 		if body, err = c.sess.Offer(from.mleg, body); err != nil {
 			c.log.Info("re-offer refused", "error", err)
-			respond(tx, req, mediaStatus(err), "Not Acceptable Here")
+			respondStatus(tx, req, mediaStatus(err), "Not Acceptable Here")
 
 			return
 		}
@@ -73,7 +73,7 @@ func (c *call) forwardOffer(ctx context.Context, from, to *leg, req *sipmsg.Requ
 	}
 	res, err := to.request(ctx, req.Method, body, ctype)
 	if err != nil {
-		respond(tx, req, 500, "Server Internal Error")
+		respondStatus(tx, req, 500, "Server Internal Error")
 
 		return
 	}
@@ -81,7 +81,7 @@ func (c *call) forwardOffer(ctx context.Context, from, to *leg, req *sipmsg.Requ
 	if res.IsSuccess() && len(ans) > 0 && c.sess != nil {
 		if ans, err = c.sess.Answer(to.mleg, ans); err != nil {
 			c.log.Info("re-offer answer refused", "error", err)
-			respond(tx, req, mediaStatus(err), "Not Acceptable Here")
+			respondStatus(tx, req, mediaStatus(err), "Not Acceptable Here")
 
 			return
 		}
@@ -108,7 +108,7 @@ func (c *call) relayInfo(ctx context.Context, from *leg, req *sipmsg.Request,
 		if d, ok := infoDigit(ctype, req.Body()); ok && c.sess != nil {
 			c.sess.InjectDTMF(media.DTMFEvent{Digit: d, Leg: from.mleg, Source: "info"})
 		}
-		respond(tx, req, 200, "OK")
+		respondStatus(tx, req, 200, "OK")
 
 		return
 	}
@@ -118,7 +118,7 @@ func (c *call) relayInfo(ctx context.Context, from *leg, req *sipmsg.Request,
 	}
 	res, err := peer.request(ctx, sipmsg.INFO, body, ctype)
 	if err != nil {
-		respond(tx, req, 500, "Server Internal Error")
+		respondStatus(tx, req, 500, "Server Internal Error")
 
 		return
 	}

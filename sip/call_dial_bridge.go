@@ -138,7 +138,7 @@ func (ds *dialState) stopRecording(rec *media.Recording) {
 	if rec == nil {
 		return
 	}
-	sid := newSID("RE")
+	sid := randomSID("RE")
 	dur, err := ds.c.saveRecording(rec, sid)
 	if err != nil {
 		ds.c.log.Warn("dial recording lost", "error", err)

@@ -58,9 +58,9 @@ func (l *leg) inDialog(ctx context.Context, req *sipmsg.Request, tx sipmsg.Serve
 	case sipmsg.INFO:
 		l.c.relayInfo(ctx, l, req, tx)
 	case sipmsg.OPTIONS:
-		respond(tx, req, 200, "OK")
+		respondStatus(tx, req, 200, "OK")
 	default:
-		respond(tx, req, 405, "Method Not Allowed")
+		respondStatus(tx, req, 405, "Method Not Allowed")
 	}
 }
 
@@ -72,7 +72,7 @@ func (l *leg) readBye(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		err = l.uac.ReadBye(req, tx)
 	}
 	if err != nil {
-		respond(tx, req, 200, "OK")
+		respondStatus(tx, req, 200, "OK")
 	}
 	l.markGone()
 }
@@ -118,7 +118,10 @@ func (l *leg) request(ctx context.Context, method sipmsg.RequestMethod, body []b
 	return l.uac.Do(ctx, req)
 }
 
-func respond(tx sipmsg.ServerTransaction, req *sipmsg.Request, code int, reason string) {
+// respondStatus answers req on tx with a bodiless final response; a nil
+// tx (an ACK) is ignored.
+func respondStatus(tx sipmsg.ServerTransaction, req *sipmsg.Request, code int,
+	reason string) {
 	if tx == nil {
 		return
 	}

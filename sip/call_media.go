@@ -89,7 +89,7 @@ func (c *call) sendDigits(ctx context.Context, digits string) error {
 			return ignoreEnd(ctx, err)
 		}
 	}
-	sleep(ctx, time.Duration(strings.Count(strings.ToLower(digits), "w"))*500*time.Millisecond)
+	pauseFor(ctx, time.Duration(strings.Count(strings.ToLower(digits), "w"))*500*time.Millisecond)
 
 	return nil
 }
@@ -214,7 +214,7 @@ func (c *call) prompt(ctx context.Context, doc *webhook.Document, nested []marku
 				return err
 			}
 		case *markup.Pause:
-			sleep(ctx, t.Length)
+			pauseFor(ctx, t.Length)
 		}
 		if ctx.Err() != nil {
 			return nil
@@ -264,7 +264,7 @@ func (c *call) record(ctx context.Context, doc *webhook.Document,
 		return nil, false, err
 	}
 	if r.PlayBeep {
-		c.sess.Play(ctx, beep())
+		c.sess.Play(ctx, beepTone())
 	}
 	drainDTMF(c.sess)
 	rec, err := c.sess.StartRecording(r.MaxLength)
@@ -272,7 +272,7 @@ func (c *call) record(ctx context.Context, doc *webhook.Document,
 		return nil, false, err
 	}
 	key := c.waitRecordEnd(ctx, r)
-	rsid := newSID("RE")
+	rsid := randomSID("RE")
 	dur, err := c.saveRecording(rec, rsid)
 	if err != nil {
 		return nil, false, err
@@ -356,8 +356,8 @@ func (c *call) recordingAllowed(ctx context.Context) bool {
 	return err == nil && svc.Enabled
 }
 
-// beep is a half-second 1 kHz tone.
-func beep() *media.Audio {
+// beepTone is a half-second 1 kHz tone.
+func beepTone() *media.Audio {
 	const n = 4000
 	s := make([]int16, n)
 	for i := range s {

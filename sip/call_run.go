@@ -128,7 +128,7 @@ func (c *call) runVerb(ctx context.Context, doc *webhook.Document,
 
 		return next, false, err
 	case *markup.Pause:
-		sleep(ctx, t.Length)
+		pauseFor(ctx, t.Length)
 
 		return nil, false, nil
 	case *markup.Play:
@@ -164,7 +164,7 @@ func (c *call) reject(r *markup.Reject) {
 	c.markFinalSent()
 }
 
-func sleep(ctx context.Context, d time.Duration) {
+func pauseFor(ctx context.Context, d time.Duration) {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

@@ -27,9 +27,9 @@ const teardownTimeout = 5 * time.Second
 var errHungUp = errors.New("sip: call ended")
 
 // newCallSID returns "CA" + 32 hex digits.
-func newCallSID() string { return newSID("CA") }
+func newCallSID() string { return randomSID("CA") }
 
-func newSID(prefix string) string {
+func randomSID(prefix string) string {
 	var b [16]byte
 	rand.Read(b[:])
 
