@@ -34,7 +34,7 @@ type testEnv struct {
 	t     *testing.T
 	srv   *Server
 	dir   *fakeDirectory
-	loc   *location.Memory
+	loc   location.Store
 	reg   *prometheus.Registry
 	addr  string // udp/tcp host:port
 	calls chan *InboundCall
@@ -68,7 +68,14 @@ func newDirectory() *fakeDirectory {
 // newEnv starts a server on 127.0.0.1:0 (UDP and TCP).
 func newEnv(t *testing.T, mutate ...func(*Config)) *testEnv {
 	t.Helper()
-	e := &testEnv{t: t, dir: newDirectory(), loc: location.NewMemory(nil),
+
+	return newEnvStore(t, location.NewMemory(nil), mutate...)
+}
+
+// newEnvStore is newEnv over the location store loc, closed at cleanup.
+func newEnvStore(t *testing.T, loc location.Store, mutate ...func(*Config)) *testEnv {
+	t.Helper()
+	e := &testEnv{t: t, dir: newDirectory(), loc: loc,
 		reg: prometheus.NewRegistry(), calls: make(chan *InboundCall, 8)}
 	cfg := Config{Listen: "127.0.0.1:0", Registerer: e.reg, RingTimeout: 5 * time.Second,
 		TrunkTimeout: 500 * time.Millisecond, CacheTTL: -1,

@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
 	"io"
 	"math/big"
 	"net"
@@ -157,8 +158,9 @@ func TestSendToBinding(t *testing.T) {
 			bob.waitFor(sipmsg.INVITE, time.Second)
 			foreign := bs[0]
 			foreign.Transport, foreign.Node = "tcp", "node-9"
-			if _, err := e.srv.SendToBinding(t.Context(), outboundInvite("bob"), foreign); err == nil {
-				t.Fatal("sent over another node's flow")
+			_, err = e.srv.SendToBinding(t.Context(), outboundInvite("bob"), foreign)
+			if !errors.Is(err, ErrForeignFlow) {
+				t.Fatalf("sent over another node's flow: %v", err)
 			}
 		})
 	}
