@@ -48,6 +48,12 @@ func TestRegisterChallengeAndBind(t *testing.T) {
 			if v := metricValue(t, e.srv.m.registrations.WithLabelValues("bound")); v != 2 {
 				t.Fatalf("bound registrations %v, want 2", v)
 			}
+			if v := metricValue(t, e.srv.m.requests.WithLabelValues("REGISTER", "2xx")); v != 2 {
+				t.Fatalf("REGISTER 2xx answers %v, want 2", v)
+			}
+			if v := metricValue(t, e.srv.m.requests.WithLabelValues("REGISTER", "4xx")); v != 1 {
+				t.Fatalf("REGISTER 4xx answers %v, want 1", v)
+			}
 		})
 	}
 }
