@@ -1,6 +1,7 @@
 package sip
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
@@ -45,5 +46,71 @@ func TestAdmissionLimits(t *testing.T) {
 				t.Errorf("another account was limited: %v", err)
 			}
 		})
+	}
+}
+
+// spendSink is a CDRSink whose spend check fails: the ledger's real check
+// needs rated calls and a price plan, which this table does not set up.
+type spendSink struct{ CDRSink }
+
+func (spendSink) CheckSpend(context.Context, string) error { return errors.New("cap reached") }
+
+func TestAdmitCallRefusals(t *testing.T) {
+	e := newCCEnv(t)
+	ctx := t.Context()
+	suspended, _ := e.store.CreateAccount(ctx, "", "suspended")
+	st := tenancy.StatusSuspended
+	suspended, _ = e.store.UpdateAccount(ctx, suspended.SID, tenancy.AccountUpdate{Status: &st})
+	noCalls, _ := e.store.CreateAccount(ctx, "", "no calls")
+	e.store.SetService(ctx, noCalls.SID, tenancy.ServiceCalls, func(s *tenancy.Service) error {
+		s.Enabled = false
+
+		return nil
+	})
+	tests := []struct {
+		name string
+		acct *tenancy.Account
+		cfg  CallControlConfig
+		want *StatusError
+	}{
+		{"admitted", e.acct, CallControlConfig{}, nil},
+		{"suspended", suspended, CallControlConfig{}, errAccountSuspended},
+		{"calls service off", noCalls, CallControlConfig{}, errServiceDisabled},
+		{"spend cap", e.acct, CallControlConfig{Ledger: spendSink{}}, errSpendCap},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.cfg.Directory = e.store
+			cc := &CallControl{cfg: tt.cfg, adm: newAdmission()}
+			err := cc.admitCall(ctx, tt.acct)
+			if tt.want == nil {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+
+				return
+			}
+			if code, reason := statusOf(err); code != tt.want.Code || reason != tt.want.Reason {
+				t.Errorf("got %d %s (%v), want %d %s", code, reason, err, tt.want.Code,
+					tt.want.Reason)
+			}
+		})
+	}
+}
+
+func TestAdmitCallRefuseBusy(t *testing.T) {
+	e := newCCEnv(t)
+	e.store.SetLimits(t.Context(), e.acct.SID, func(l *tenancy.Limits) error {
+		l.CallsPerSecond = 1
+
+		return nil
+	})
+	cc := &CallControl{cfg: CallControlConfig{Directory: e.store, RefuseBusy: true},
+		adm: newAdmission()}
+	if err := cc.admitCall(t.Context(), e.acct); err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := statusOf(cc.admitCall(t.Context(), e.acct)); code != 486 {
+		t.Errorf("second call in the second: %d, want 486", code)
 	}
 }
