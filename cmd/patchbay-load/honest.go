@@ -52,6 +52,9 @@ func runHonest(ctx context.Context, args []string) error {
 		return err
 	}
 	defer callee.Close()
+	// Remove the callee's binding on the way out, so that later runs do
+	// not fork their calls to this closed socket too.
+	defer callee.register(context.WithoutCancel(ctx), c, c.callee, c.calleePassword, 0)
 	caller, err := newDevice(c.target)
 	if err != nil {
 		return err
@@ -60,7 +63,9 @@ func runHonest(ctx context.Context, args []string) error {
 
 	var regs, calls latencies
 	for round := 0; round < c.count && ctx.Err() == nil; round++ {
-		regs.record(timed(func() error { return caller.register(ctx, c, c.user, c.password) }))
+		regs.record(timed(func() error {
+			return caller.register(ctx, c, c.user, c.password, 300)
+		}))
 		calls.record(timed(func() error { return caller.call(ctx, c) }))
 		time.Sleep(c.interval)
 	}
@@ -144,8 +149,10 @@ func (d *device) Close() {
 	d.conn.Close()
 }
 
-// register sends a REGISTER for user@domain, answering the digest challenge.
-func (d *device) register(ctx context.Context, c honestConfig, user, password string) error {
+// register sends a REGISTER for user@domain for expires seconds (0
+// removes the binding), answering the digest challenge.
+func (d *device) register(ctx context.Context, c honestConfig, user, password string,
+	expires int) error {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 
@@ -156,7 +163,7 @@ func (d *device) register(ctx context.Context, c honestConfig, user, password st
 	contact := d.contact
 	contact.Address.User = user
 	req.AppendHeader(&contact)
-	req.AppendHeader(sipmsg.NewHeader("Expires", "300"))
+	req.AppendHeader(sipmsg.NewHeader("Expires", strconv.Itoa(expires)))
 	req.SetDestination(c.target)
 
 	res, err := d.client.Do(ctx, req)
@@ -213,9 +220,11 @@ func startCallee(ctx context.Context, c honestConfig) (*device, error) {
 	if err != nil {
 		return nil, err
 	}
-	dua := &sipgo.DialogUA{Client: d.client, ContactHDR: d.contact}
+	// The cache hands each ACK and BYE to its dialog; without it the
+	// answer would be retransmitted for 32s and every BYE refused.
+	dialogs := sipgo.NewDialogServerCache(d.client, d.contact)
 	d.server.OnInvite(func(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
-		session, err := dua.ReadInvite(req, tx)
+		session, err := dialogs.ReadInvite(req, tx)
 		if err != nil {
 			tx.Respond(sipmsg.NewResponseFromRequest(req, 400, "Bad Request", nil))
 
@@ -223,11 +232,15 @@ func startCallee(ctx context.Context, c honestConfig) (*device, error) {
 		}
 		session.RespondSDP(offerSDP(d.contact.Address.Host, 40002))
 	})
-	d.server.OnAck(func(*sipmsg.Request, sipmsg.ServerTransaction) {})
-	d.server.OnBye(func(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
-		tx.Respond(sipmsg.NewResponseFromRequest(req, 200, "OK", nil))
+	d.server.OnAck(func(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+		dialogs.ReadAck(req, tx)
 	})
-	if err := d.register(ctx, c, c.callee, c.calleePassword); err != nil {
+	d.server.OnBye(func(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+		if dialogs.ReadBye(req, tx) != nil {
+			tx.Respond(sipmsg.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
+		}
+	})
+	if err := d.register(ctx, c, c.callee, c.calleePassword, 300); err != nil {
 		d.Close()
 
 		return nil, fmt.Errorf("callee: %w", err)
