@@ -217,3 +217,33 @@ func TestRecordingServedBack(t *testing.T) {
 		})
 	}
 }
+
+func TestCallsAPINoAnswer(t *testing.T) {
+	e := newCCEnv(t)
+	api := e.apiServer()
+	bob := newCCUA(t, "bob")
+	cancelled := make(chan struct{})
+	bob.setAnswer(func(d *sipgo.DialogServerSession) {
+		d.Respond(180, "Ringing", nil)
+		<-d.Context().Done()
+		close(cancelled)
+	})
+	status, body := e.post(api, e.callsPath()+".json", url.Values{
+		"To": {bob.uri("bob")}, "From": {"+14155550199"}, "Url": {e.app.url("/never")},
+		"StatusCallback": {e.app.url("/status")}, "Timeout": {"1"},
+	})
+	if status != http.StatusCreated {
+		t.Fatalf("create = %d %v", status, body)
+	}
+	waitSignal(t, cancelled, "the CANCEL after Timeout")
+	p := e.waitCallback("no-answer")
+	if p.Get("CallSid") != body["sid"] || p.Get("CallDuration") != "0" {
+		t.Errorf("callback = %v", p)
+	}
+	if n := len(e.app.requests("/never")); n != 0 {
+		t.Errorf("application asked %d times for an unanswered call", n)
+	}
+	if c := e.cdr(body["sid"].(string)); c.Status != "no-answer" {
+		t.Errorf("cdr status %s", c.Status)
+	}
+}
