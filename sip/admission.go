@@ -17,6 +17,24 @@ const maxAccountDepth = 8
 func (s *Server) admit(ctx context.Context, sid string, service tenancy.ServiceName) (
 	*tenancy.Account, error,
 ) {
+	acct, err := s.activeAccount(ctx, sid)
+	if err != nil {
+		return nil, err
+	}
+	svc, err := s.dir.ServiceSetting(ctx, sid, service)
+	if err != nil {
+		return nil, lookupErr(err)
+	}
+	if !svc.Enabled {
+		return nil, errServiceDisabled
+	}
+
+	return acct, nil
+}
+
+// activeAccount loads the account and checks that it and every parent is
+// active.
+func (s *Server) activeAccount(ctx context.Context, sid string) (*tenancy.Account, error) {
 	acct, err := s.dir.AccountBySID(ctx, sid)
 	if err != nil {
 		return nil, lookupErr(err)
@@ -34,13 +52,6 @@ func (s *Server) admit(ctx context.Context, sid string, service tenancy.ServiceN
 		if a, err = s.dir.AccountBySID(ctx, a.ParentSID); err != nil {
 			return nil, lookupErr(err)
 		}
-	}
-	svc, err := s.dir.ServiceSetting(ctx, sid, service)
-	if err != nil {
-		return nil, lookupErr(err)
-	}
-	if !svc.Enabled {
-		return nil, errServiceDisabled
 	}
 
 	return acct, nil

@@ -231,6 +231,13 @@ func (s *Server) routeDeviceCall(ctx context.Context, r *request, src, dst *tena
 		s.reply(r, errSecureRequired)
 		return
 	}
+	if target.AccountSID != src.AccountSID {
+		// The caller's own account must still be in good standing.
+		if _, err := s.activeAccount(ctx, src.AccountSID); err != nil {
+			s.reply(r, err)
+			return
+		}
+	}
 	acct, err := s.admit(ctx, target.AccountSID, tenancy.ServiceCalls)
 	if err != nil {
 		s.reply(r, err)

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	sipmsg "github.com/emiago/sipgo/sip"
+
+	"github.com/patchbay/patchbay/tenancy"
 )
 
 // TestProxyCall: a call between two registered users of one domain, over
@@ -292,5 +294,19 @@ func TestProxyCalleeHangsUp(t *testing.T) {
 			}
 			alice.waitFor(sipmsg.BYE, 2*time.Second)
 		})
+	}
+}
+
+// TestCrossTenantCallerSuspended: a suspended account's device cannot call
+// into another account's application either.
+func TestCrossTenantCallerSuspended(t *testing.T) {
+	e := newEnv(t)
+	e.srv.SetCallHandler(appHandler{calls: e.calls})
+	e.dir.setStatus(acctA, tenancy.StatusSuspended)
+	alice := e.phone("udp", "alice", "acme.test", "alice-pw")
+	_, tx := alice.invite("support", "hooks.test")
+	if res := alice.final(tx); res == nil || res.StatusCode != 403 ||
+		res.Reason != "Account Suspended" {
+		t.Fatalf("got %v, want 403 Account Suspended", res)
 	}
 }
