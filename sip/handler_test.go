@@ -31,6 +31,15 @@ func TestMiscRequests(t *testing.T) {
 				r.To().Params.Add("tag", "nosuchdialog")
 				return r
 			}},
+		{name: "preloaded route without token", want: 481,
+			build: func(p *phone) *sipmsg.Request {
+				r := p.request(sipmsg.BYE, "bob", "acme.test")
+				r.To().Params.Add("tag", "t")
+				var u sipmsg.Uri
+				sipmsg.ParseUri("sip:"+p.server+";transport=udp;lr", &u)
+				r.PrependHeader(&sipmsg.RouteHeader{Address: u})
+				return r
+			}},
 		{name: "forged route token", want: 403,
 			build: func(p *phone) *sipmsg.Request {
 				r := p.request(sipmsg.BYE, "bob", "acme.test")

@@ -58,6 +58,7 @@ func (u upstream) relayStateless(res *sipmsg.Response) {
 // server's Route goes on to the other end of the proxied dialog; any other
 // goes to the DialogHandler (call control), else 481.
 func (s *Server) handleInDialog(r *request) {
+	s.stripPreloaded(r.req)
 	if rt := r.req.Route(); rt == nil || !s.isOurs(rt.Address) {
 		s.toDialogHandler(r)
 		return
@@ -155,6 +156,7 @@ func pickFlow(src netip.AddrPort, a, b flow) (flow, bool) {
 // statelessly, or hands it to the DialogHandler. An ACK for a non-2xx
 // final response never gets here: its transaction absorbs it.
 func (s *Server) handleAck(r *request) {
+	s.stripPreloaded(r.req)
 	if rt := r.req.Route(); rt == nil || !s.isOurs(rt.Address) {
 		if h, ok := s.callHandler().(DialogHandler); ok {
 			h.HandleInDialog(s.ctx, r.req, nil)

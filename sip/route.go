@@ -125,6 +125,19 @@ func (s *Server) popOurRoutes(req *sipmsg.Request) (string, bool) {
 	}
 }
 
+// stripPreloaded removes Route entries naming this server that carry no
+// flow token from the top of req: an outbound-proxy setting of the client,
+// not a route set this proxy recorded.
+func (s *Server) stripPreloaded(req *sipmsg.Request) {
+	for {
+		rt := req.Route()
+		if rt == nil || !s.isOurs(rt.Address) || rt.Address.UriParams.Has(flowParam) {
+			return
+		}
+		req.RemoveHeader("Route")
+	}
+}
+
 // addVia pushes this server's Via onto req (RFC 3261 16.6 step 8) for
 // transport, with a fresh branch and rport (RFC 3581).
 func (s *Server) addVia(req *sipmsg.Request, transport string) {
