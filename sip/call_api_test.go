@@ -247,3 +247,24 @@ func TestCallsAPINoAnswer(t *testing.T) {
 		t.Errorf("cdr status %s", c.Status)
 	}
 }
+
+func TestCallsAPITimeLimitEndsCall(t *testing.T) {
+	e := newCCEnv(t)
+	api := e.apiServer()
+	bob := newCCUA(t, "bob")
+	status, body := e.post(api, e.callsPath()+".json", url.Values{
+		"To": {bob.uri("bob")}, "From": {"+14155550199"}, "TimeLimit": {"1"},
+		"Twiml": {`<Response><Pause length="30"/></Response>`},
+	})
+	if status != http.StatusCreated {
+		t.Fatalf("create = %d %v", status, body)
+	}
+	start := time.Now()
+	waitSignal(t, bob.byes, "the BYE at the call's TimeLimit")
+	if d := time.Since(start); d < 900*time.Millisecond || d > 3*time.Second {
+		t.Errorf("call ended after %s, want about 1s", d)
+	}
+	if c := e.cdr(body["sid"].(string)); c.Status != "completed" || c.Cause != "limit" {
+		t.Errorf("cdr %s %s", c.Status, c.Cause)
+	}
+}

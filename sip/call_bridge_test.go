@@ -156,6 +156,16 @@ func TestCallInDialogRequestsRelayed(t *testing.T) {
 	if len(infos) != 1 || string(infos[0].Body()) != "Signal=5\r\nDuration=160\r\n" {
 		t.Errorf("callee INFOs = %v", infos)
 	}
+	update := sipmsg.NewRequest(sipmsg.UPDATE, d.InviteResponse.Contact().Address)
+	update.SetBody(alice.sdp())
+	update.AppendHeader(sipmsg.NewHeader("Content-Type", "application/sdp"))
+	if res, err := d.Do(ctx, update); err != nil || res.StatusCode != 200 ||
+		len(res.Body()) == 0 {
+		t.Fatalf("UPDATE: %v %v", res, err)
+	}
+	if got := bob.infosSeen(); len(got) != 2 || got[1].Method != sipmsg.UPDATE {
+		t.Errorf("callee did not get the UPDATE: %v", got)
+	}
 	if err := d.Bye(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -259,14 +269,16 @@ func TestCallNumberViaTrunkFailsOver(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	e.app.doc("/voice", `<Response><Dial><Number>+1 415 555 0123</Number></Dial></Response>`)
+	e.app.doc("/voice", `<Response><Dial callerId="+14155550111"><Number>+1 415 555 0123`+
+		`</Number></Dial></Response>`)
 	_, d := e.answered(ctx, "+14155550100")
 	if len(down.invitesSeen()) != 1 || len(bob.invitesSeen()) != 1 {
 		t.Fatalf("INVITEs: first target %d, second %d", len(down.invitesSeen()),
 			len(bob.invitesSeen()))
 	}
-	if user := bob.invitesSeen()[0].Recipient.User; user != "+14155550123" {
-		t.Errorf("trunk INVITE user = %q", user)
+	inv := bob.invitesSeen()[0]
+	if inv.Recipient.User != "+14155550123" || inv.From().Address.User != "+14155550111" {
+		t.Errorf("trunk INVITE to %q from %q", inv.Recipient.User, inv.From().Address.User)
 	}
 	d.Bye(ctx)
 	waitSignal(t, bob.byes, "the callee's BYE")

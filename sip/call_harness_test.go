@@ -297,7 +297,7 @@ type ccUA struct {
 
 	mu      sync.Mutex
 	invites []*sipmsg.Request // guarded by mu
-	infos   []*sipmsg.Request // guarded by mu
+	infos   []*sipmsg.Request // INFO and UPDATE; guarded by mu
 	acks    []*sipmsg.Request // guarded by mu
 	byes    chan struct{}
 }
@@ -337,6 +337,14 @@ func newCCUA(t *testing.T, user string) *ccUA {
 		u.ds.ReadAck(req, tx)
 	})
 	u.srv.OnBye(u.onBye)
+	u.srv.OnRequest(sipmsg.UPDATE, func(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+		u.mu.Lock()
+		u.infos = append(u.infos, req)
+		u.mu.Unlock()
+		res := sipmsg.NewResponseFromRequest(req, 200, "OK", u.sdp())
+		res.AppendHeader(sipmsg.NewHeader("Content-Type", "application/sdp"))
+		tx.Respond(res)
+	})
 	u.srv.OnInfo(func(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		u.mu.Lock()
 		u.infos = append(u.infos, req)
