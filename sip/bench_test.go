@@ -149,3 +149,30 @@ func BenchmarkFlowToken(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkProxyCall measures one whole call through the proxy over UDP on
+// 127.0.0.1, one at a time: INVITE (challenged, answered with digest),
+// 180, 200, ACK and BYE, between two registered test phones.
+func BenchmarkProxyCall(b *testing.B) {
+	e := newEnv(b, func(c *Config) {
+		c.TrustedSources = []netip.Prefix{mustPrefix("127.0.0.0/8")}
+	})
+	alice := e.phone("udp", "alice", "acme.test", "alice-pw")
+	bob := e.phone("udp", "bob", "acme.test", "bob-pw")
+	alice.mustRegister()
+	bob.mustRegister()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		inv, tx := alice.invite("bob", "acme.test")
+		res := alice.final(tx)
+		if res == nil || res.StatusCode != 200 {
+			b.Fatalf("INVITE: %v", res)
+		}
+		alice.ack(inv, res)
+		if r := alice.final(alice.send(alice.inDialog(sipmsg.BYE, inv, res))); r == nil ||
+			r.StatusCode != 200 {
+			b.Fatalf("BYE: %v", r)
+		}
+	}
+}

@@ -18,7 +18,7 @@ import (
 // phone is a small sipgo user agent for tests: it registers (answering
 // digest), places calls through the server and answers calls sent to it.
 type phone struct {
-	t         *testing.T
+	t         testing.TB
 	ua        *sipgo.UserAgent
 	cli       *sipgo.Client
 	transport string // "udp" or "tcp"
@@ -42,7 +42,7 @@ type phone struct {
 }
 
 // newPhone starts a phone listening on 127.0.0.1:0 for transport.
-func newPhone(t *testing.T, transport, server, user, domain, password string) *phone {
+func newPhone(t testing.TB, transport, server, user, domain, password string) *phone {
 	t.Helper()
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent("testphone"),
 		sipgo.WithUserAgenTLSConfig(&tls.Config{InsecureSkipVerify: true}))

@@ -31,7 +31,7 @@ const (
 
 // testEnv is a started server over a fake directory and a memory store.
 type testEnv struct {
-	t     *testing.T
+	t     testing.TB
 	srv   *Server
 	dir   *fakeDirectory
 	loc   location.Store
@@ -66,14 +66,14 @@ func newDirectory() *fakeDirectory {
 }
 
 // newEnv starts a server on 127.0.0.1:0 (UDP and TCP).
-func newEnv(t *testing.T, mutate ...func(*Config)) *testEnv {
+func newEnv(t testing.TB, mutate ...func(*Config)) *testEnv {
 	t.Helper()
 
 	return newEnvStore(t, location.NewMemory(nil), mutate...)
 }
 
 // newEnvStore is newEnv over the location store loc, closed at cleanup.
-func newEnvStore(t *testing.T, loc location.Store, mutate ...func(*Config)) *testEnv {
+func newEnvStore(t testing.TB, loc location.Store, mutate ...func(*Config)) *testEnv {
 	t.Helper()
 	e := &testEnv{t: t, dir: newDirectory(), loc: loc,
 		reg: prometheus.NewRegistry(), calls: make(chan *InboundCall, 8)}
