@@ -50,6 +50,13 @@ func TestLoadServe(t *testing.T) {
 	if err := srv.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
+	if path := os.Getenv("PATCHBAY_SIP_LOAD_CPU"); path != "" {
+		if f, err := os.Create(path); err == nil {
+			pprof.StartCPUProfile(f)
+			defer f.Close()
+			defer pprof.StopCPUProfile()
+		}
+	}
 	<-ctx.Done()
 	if path := os.Getenv("PATCHBAY_SIP_LOAD_HEAP"); path != "" {
 		if f, err := os.Create(path); err == nil {
