@@ -88,9 +88,15 @@ func (c *call) runDocument(doc *webhook.Document) (*webhook.Document, error) {
 			return nil, nil
 		}
 		vctx, vcancel := context.WithCancelCause(c.ctx)
+		// The check for a pending update and the publication of the verb's
+		// cancel are one step, so an update never slips between them.
 		c.mu.Lock()
 		c.verbCancel = vcancel
+		pending := c.redirect != nil
 		c.mu.Unlock()
+		if pending {
+			vcancel(errRedirected)
+		}
 		next, stop, err := c.runVerb(vctx, doc, v)
 		vcancel(nil)
 		if r := c.takeRedirect(); r != nil {
