@@ -371,7 +371,8 @@ func receive(wg *sync.WaitGroup, c *net.UDPConn, calls []*call, t0 time.Time,
 			return
 		}
 		p := buf[:n]
-		if len(p) < 12 {
+		if len(p) < 12 || (p[1] >= 192 && p[1] <= 223) {
+			// Too short, or RTCP the relay generated itself.
 			continue
 		}
 		if idx := int(binary.BigEndian.Uint32(p[8:]) &^ (1 << 31)); calls != nil &&
