@@ -310,3 +310,29 @@ func TestCrossTenantCallerSuspended(t *testing.T) {
 		t.Fatalf("got %v, want 403 Account Suspended", res)
 	}
 }
+
+// TestProxyMessage: a MESSAGE between two users of a domain is proxied
+// without record-routing.
+func TestProxyMessage(t *testing.T) {
+	e := newEnv(t)
+	alice := e.phone("udp", "alice", "acme.test", "alice-pw")
+	bob := e.phone("tcp", "bob", "acme.test", "bob-pw")
+	bob.mustRegister()
+	req := alice.request(sipmsg.MESSAGE, "bob", "acme.test")
+	cid := sipmsg.CallIDHeader(sipmsg.GenerateTagN(10))
+	req.AppendHeader(&cid)
+	req.AppendHeader(sipmsg.NewHeader("Content-Type", "text/plain"))
+	req.SetBody([]byte("hello"))
+	res := alice.final(alice.send(req))
+	if res.StatusCode == 407 {
+		alice.authorize(req, res, "", 1)
+		res = alice.retry(req)
+	}
+	if res.StatusCode != 200 {
+		t.Fatalf("MESSAGE: %d", res.StatusCode)
+	}
+	got := bob.waitFor(sipmsg.MESSAGE, time.Second)
+	if string(got.Body()) != "hello" || got.GetHeader("Record-Route") != nil {
+		t.Fatalf("delivered %q with Record-Route %v", got.Body(), got.GetHeader("Record-Route"))
+	}
+}
