@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -165,8 +166,8 @@ func rated(ctx context.Context, b *testing.B, dir string, r sippRun) (float64, i
 		b.Fatalf("sipp %s: nothing succeeded: %v", r.name, res)
 	}
 	if res.failed > 0 {
-		b.Logf("sipp %s: %d failed; first errors:\n%s", r.name, res.failed,
-			head(res.errors, 3000))
+		b.Logf("sipp %s: %d failed: %s; first errors:\n%s", r.name, res.failed,
+			failureKinds(res.errors), head(res.errors, 1500))
 	}
 
 	return float64(res.succeeded) / secs, res.failed
@@ -291,4 +292,32 @@ func head(s string, n int) string {
 	}
 
 	return s[:n] + "..."
+}
+
+// failureKinds counts sipp's abort reasons by what it expected and what it
+// got ("expecting '200', got 407: 12").
+func failureKinds(errs string) string {
+	counts := map[string]int{}
+	for _, line := range strings.Split(errs, "\n") {
+		_, rest, ok := strings.Cut(line, "while expecting ")
+		if !ok {
+			if _, r, ok := strings.Cut(line, "receive timeout"); ok && r != "" {
+				counts["receive timeout"]++
+			}
+			continue
+		}
+		want, got, _ := strings.Cut(rest, ", received 'SIP/2.0 ")
+		want, _, _ = strings.Cut(want, " (")
+		if len(got) > 3 {
+			got = got[:3]
+		}
+		counts["expecting "+want+", got "+got]++
+	}
+	var parts []string
+	for k, v := range counts {
+		parts = append(parts, fmt.Sprintf("%s: %d", k, v))
+	}
+	slices.Sort(parts)
+
+	return strings.Join(parts, "; ")
 }
