@@ -198,8 +198,10 @@ func (s *Server) Drain() {
 }
 
 // Client returns the sipgo client sharing the server's transports, for
-// call control to send requests. Requests it sends get a Via of this
-// server when built with ClientRequestBuild or ClientRequestAddVia.
+// call control to send requests (in-dialog ones, ACKs). sipgo's default
+// request building fills Via with the local socket address; SendToBinding
+// and DialTrunk add this server's public Via and send UDP from the
+// listening socket instead.
 func (s *Server) Client() *sipgo.Client { return s.client }
 
 // UserAgent returns the sipgo user agent of the server.
