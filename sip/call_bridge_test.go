@@ -366,3 +366,24 @@ func TestCallControlCloseHangsUpCalls(t *testing.T) {
 	}
 	e.cc.Close()
 }
+
+func TestEndAccountCalls(t *testing.T) {
+	e := newCCEnv(t)
+	bob := newCCUA(t, "bob")
+	e.app.doc("/voice", `<Response><Dial><Sip>`+bob.uri("bob")+`</Sip></Dial></Response>`)
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	alice, _ := e.answered(ctx, "+14155550100")
+	if n := e.cc.EndAccountCalls("AC00000000000000000000000000000000"); n != 0 {
+		t.Errorf("ended %d calls of another account", n)
+	}
+	if n := e.cc.EndAccountCalls(e.acct.SID); n != 1 {
+		t.Fatalf("ended %d calls, want 1", n)
+	}
+	waitSignal(t, alice.byes, "the caller's BYE")
+	waitSignal(t, bob.byes, "the callee's BYE")
+	p := e.waitCallback("completed")
+	if c := e.cdr(p.Get("CallSid")); c.Cause != "limit" {
+		t.Errorf("cdr cause %s, want limit", c.Cause)
+	}
+}

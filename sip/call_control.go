@@ -16,6 +16,7 @@ import (
 
 	"github.com/patchbay/patchbay/accounting"
 	"github.com/patchbay/patchbay/media"
+	"github.com/patchbay/patchbay/sip/callstatus"
 	"github.com/patchbay/patchbay/sip/markup"
 	"github.com/patchbay/patchbay/sip/webhook"
 	"github.com/patchbay/patchbay/tenancy"
@@ -209,6 +210,28 @@ func (cc *CallControl) start(c *call) bool {
 	}()
 
 	return true
+}
+
+// EndAccountCalls hangs up every live call of the account, recording the
+// end as a limit (for accounting's OnSpendCap, or an operator suspending
+// the account). It returns the number of calls ended; it does not wait for
+// their teardown.
+func (cc *CallControl) EndAccountCalls(accountSID string) int {
+	cc.mu.Lock()
+	var live []*call
+	for _, c := range cc.calls {
+		if c.acct.SID == accountSID {
+			live = append(live, c)
+		}
+	}
+	cc.mu.Unlock()
+	for _, c := range live {
+		c.setEnd(callEnd{reason: callstatus.ReasonAPICanceled, cause: accounting.CauseLimit,
+			code: 200, detail: "account limit"})
+		c.cancel(errHungUp)
+	}
+
+	return len(live)
 }
 
 func (cc *CallControl) forgetCall(c *call) {
