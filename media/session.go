@@ -18,6 +18,7 @@ const (
 
 func (l Leg) other() Leg { return 1 - l }
 
+// String returns "a" or "b", the leg label of logs and metrics.
 func (l Leg) String() string {
 	if l == LegA {
 		return "a"
