@@ -63,6 +63,7 @@ func (cc *CallControl) newInboundCall(ctx context.Context, in *InboundCall) (*ca
 	}
 	cc.addLeg(callID, c.parent)
 	c.trunkSID = trunkSIDOf(in)
+	c.hooks = cc.webhookSettings(ctx, in.Account.SID)
 
 	return c, nil
 }

@@ -72,7 +72,8 @@ func (c *call) fetch(ctx context.Context, rawURL, method string,
 	doc, err := c.cc.cfg.Webhooks.FetchMarkup(ctx, webhook.Fetch{
 		AuthToken: c.acct.AuthToken, URL: rawURL, Method: method,
 		FallbackURL: c.app.fallbackURL, FallbackMethod: c.app.fallbackMethod,
-		Limits: c.cc.cfg.Markup,
+		Limits: c.cc.cfg.Markup, ConnectTimeout: c.hooks.connectTimeout,
+		Timeout: c.hooks.timeout,
 	}, params)
 	c.cc.fetches.Add(1)
 	c.cc.appWait.Add(int64(time.Since(start)))

@@ -67,6 +67,40 @@ func newAppTarget(appSID, voice, voiceMethod, fb, fbMethod, status, statusMethod
 	return a
 }
 
+// hookSettings is the account's webhooks service: whether status callbacks
+// are sent and the per-account request timeouts (zero: the client's).
+type hookSettings struct {
+	callbacks      bool
+	connectTimeout time.Duration
+	timeout        time.Duration
+}
+
+// webhookSettings reads the account's webhooks service. Its options
+// "connect_timeout" and "timeout" are Go durations ("2s"); values that do
+// not parse, or lie outside 100ms..60s, are ignored. A disabled service
+// sends no status callbacks; the voice URL is still asked.
+func (cc *CallControl) webhookSettings(ctx context.Context, acct string) hookSettings {
+	h := hookSettings{callbacks: true}
+	svc, err := cc.cfg.Directory.ServiceSetting(ctx, acct, tenancy.ServiceWebhooks)
+	if err != nil {
+		return h
+	}
+	h.callbacks = svc.Enabled
+	h.connectTimeout = optionDuration(svc.Options["connect_timeout"])
+	h.timeout = optionDuration(svc.Options["timeout"])
+
+	return h
+}
+
+func optionDuration(v string) time.Duration {
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 100*time.Millisecond || d > time.Minute {
+		return 0
+	}
+
+	return d
+}
+
 // call is one parent leg and what it runs. Its goroutine (run) owns the
 // verb loop; other goroutines (in-dialog requests, the API) talk to it
 // through the fields guarded by mu and through ctx.
@@ -85,6 +119,7 @@ type call struct {
 	created   time.Time
 	trunkSID  string
 	outbound  *createReq // set for API calls
+	hooks     hookSettings
 	timeLimit time.Duration
 	finalSent chan struct{} // closed once the parent INVITE has a final response
 	finalOnce sync.Once
@@ -158,7 +193,8 @@ func (c *call) params(status string) url.Values {
 // event's time and duration are taken now; the insert runs on the call's
 // bookkeeping queue.
 func (c *call) event(name string, status callstatus.Status, code int) {
-	if c.cc.cfg.Outbox == nil || c.app.statusURL == "" || !c.app.events[name] {
+	if c.cc.cfg.Outbox == nil || c.app.statusURL == "" || !c.app.events[name] ||
+		!c.hooks.callbacks {
 		return
 	}
 	p := c.base

@@ -2,10 +2,13 @@ package sip
 
 import (
 	"context"
+	"net/url"
 	"testing"
 	"time"
 
 	"github.com/emiago/sipgo"
+
+	"github.com/patchbay/patchbay/tenancy"
 )
 
 // TestCallOutcomes runs one call per case and checks the caller's final
@@ -124,4 +127,39 @@ func indexOf(s, sub string) int {
 	}
 
 	return -1
+}
+
+// TestCallWebhookServiceSettings checks the account's webhooks service: its
+// timeout option sends a slow voice URL to the fallback, and switching the
+// service off stops status callbacks.
+func TestCallWebhookServiceSettings(t *testing.T) {
+	e := newCCEnv(t)
+	e.store.SetService(t.Context(), e.acct.SID, tenancy.ServiceWebhooks,
+		func(s *tenancy.Service) error {
+			s.Enabled = false
+			s.Options = map[string]string{"timeout": "200ms"}
+
+			return nil
+		})
+	e.app.route("/voice", func(url.Values) string {
+		time.Sleep(600 * time.Millisecond)
+
+		return `<Response><Hangup/></Response>`
+	})
+	e.app.doc("/fallback", `<Response><Reject reason="busy"/></Response>`)
+	alice := newCCUA(t, "alice")
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	d, _ := alice.call(ctx, e.addr, "+14155550100")
+	if code := failureCode(d.WaitAnswer(ctx, sipgo.AnswerOptions{})); code != 486 {
+		t.Fatalf("caller got %d, want the fallback's 486", code)
+	}
+	fb := e.waitRequests("/fallback", 1)[0]
+	if fb.Get("ErrorCode") != "11200" {
+		t.Errorf("fallback ErrorCode = %s", fb.Get("ErrorCode"))
+	}
+	time.Sleep(300 * time.Millisecond)
+	if n := len(e.app.requests("/status")); n != 0 {
+		t.Errorf("%d status callbacks with the webhooks service off", n)
+	}
 }
