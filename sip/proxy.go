@@ -143,8 +143,14 @@ func (f *fork) run(ctx context.Context, bindings []location.Binding) {
 	f.up.r.tx.OnCancel(func(*sipmsg.Request) { once.Do(func() { close(cancelled) }) })
 	timerC := time.NewTimer(f.ringTimeout())
 	defer timerC.Stop()
+	upDone := f.up.r.tx.Done() // the caller's transaction died (connection lost)
 	for pending > 0 {
 		select {
+		case <-upDone:
+			upDone = nil
+			if !f.answered {
+				f.stopAll(ctx)
+			}
 		case ev := <-f.events:
 			if f.handle(ctx, ev) {
 				pending--
