@@ -88,8 +88,12 @@ func (s *server) spendCap(ctx context.Context, accountSID string) (int64, error)
 // onSpendCap ends the running calls of an account whose spend crossed its
 // cap; admission already refuses its new calls.
 func (s *server) onSpendCap(accountSID string, spent, limit int64) {
-	s.log.Warn("spend cap reached", "account", accountSID,
-		"spent_micro", spent, "cap_micro", limit)
+	ended := 0
+	if s.voice.calls != nil {
+		ended = s.voice.calls.EndAccountCalls(accountSID)
+	}
+	s.log.Warn("spend cap reached; calls ended", "account", accountSID,
+		"spent_micro", spent, "cap_micro", limit, "calls", ended)
 }
 
 // openMedia starts the RTP relay engine over the configured port range.
@@ -297,7 +301,7 @@ func (s *server) meterAPIRequest(accountSID string) {
 	if s.voice.ledger == nil {
 		return
 	}
-	if err := s.voice.ledger.MeterAsync(accountSID, accounting.CatAPIRequests, 1, 0); err != nil {
+	if err := s.voice.ledger.MeterAsync(accountSID, accounting.CatAPIRequests, 1, 1); err != nil {
 		s.log.Warn("api request not metered", "account", accountSID, "error", err)
 	}
 }
