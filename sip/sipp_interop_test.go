@@ -276,9 +276,9 @@ type sippEnv struct {
 }
 
 // newSippEnv starts a server on 127.0.0.1:0 whose digest challenges offer
-// algs in order. sipp 3.6 reads only the first challenge and aborts on
-// SHA-256, so its tests offer MD5 first. sip.Config has no setting for the
-// offered algorithms yet, so the digest server is swapped before Start.
+// algs in order (Config.DigestAlgorithms; the default when empty). sipp 3.6
+// reads only the first challenge and aborts on SHA-256, so its tests offer
+// MD5 first.
 func newSippEnv(t *testing.T, algs ...digest.Algorithm) *sippEnv {
 	t.Helper()
 
@@ -309,6 +309,7 @@ func startSippEnv(d Directory, mutate func(*Config), algs ...digest.Algorithm) (
 		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr,
 			&slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
+	cfg.DigestAlgorithms = algs
 	if mutate != nil {
 		mutate(&cfg)
 	}
@@ -317,7 +318,6 @@ func startSippEnv(d Directory, mutate func(*Config), algs ...digest.Algorithm) (
 		loc.Close()
 		return nil, nil, err
 	}
-	srv.auth = digest.NewServer(digest.Options{NonceTTL: DefaultNonceTTL, Algorithms: algs})
 	if err := srv.Start(context.Background()); err != nil {
 		loc.Close()
 		return nil, nil, err
