@@ -17,9 +17,6 @@ import (
 // application redirecting to itself cannot keep a call busy forever.
 const maxDocuments = 100
 
-// errAppFailed marks an application failure as the call's end.
-var errAppFailed = errors.New("sip: application failed")
-
 // execute fetches the first document and runs documents until the call
 // ends or the application has nothing more to say.
 func (c *call) execute(rawURL, method string, extra url.Values) {

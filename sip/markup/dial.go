@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// nounNames are the Dial nouns of the CPaaS markup Patchbay does not run.
+// unsupportedNouns are the Dial nouns of the CPaaS markup Patchbay does not run.
 var unsupportedNouns = map[string]bool{
 	"Conference": true, "Queue": true, "Sim": true, "Application": true,
 	"WhatsApp": true,
