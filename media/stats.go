@@ -114,13 +114,17 @@ type recvState struct {
 	received uint64
 	transit  int32
 	jitter   float64
+	// lostBefore is what earlier sources lost, kept across resets.
+	lostBefore uint64
 }
 
 // update accounts one packet arriving at now (nanoseconds) and publishes
 // loss and jitter into c. clock is the RTP clock rate in Hz.
 func (r *recvState) update(h rtpHeader, now int64, clock uint32, c *legCounters) {
 	if !r.started || h.ssrc != r.ssrc {
-		*r = recvState{started: true, ssrc: h.ssrc, base: uint32(h.seq), maxSeq: h.seq}
+		// A new source (or a restart): keep what earlier ones lost.
+		*r = recvState{started: true, ssrc: h.ssrc, base: uint32(h.seq), maxSeq: h.seq,
+			lostBefore: c.lost.Load()}
 	}
 	delta := h.seq - r.maxSeq
 	switch {
@@ -131,7 +135,8 @@ func (r *recvState) update(h rtpHeader, now int64, clock uint32, c *legCounters)
 		r.maxSeq = h.seq
 	case delta >= 0x8000 && delta < 0xff00:
 		// A jump far ahead or a long way back: restart the count.
-		*r = recvState{started: true, ssrc: h.ssrc, base: uint32(h.seq), maxSeq: h.seq}
+		*r = recvState{started: true, ssrc: h.ssrc, base: uint32(h.seq), maxSeq: h.seq,
+			lostBefore: c.lost.Load(), transit: r.transit, jitter: r.jitter}
 	}
 	r.received++
 
@@ -149,11 +154,11 @@ func (r *recvState) update(h rtpHeader, now int64, clock uint32, c *legCounters)
 	r.transit = transit
 
 	expected := uint64(r.cycles) + uint64(r.maxSeq) - uint64(r.base) + 1
+	lost := r.lostBefore
 	if expected > r.received {
-		c.lost.Store(expected - r.received)
-	} else {
-		c.lost.Store(0)
+		lost += expected - r.received
 	}
+	c.lost.Store(lost)
 	c.jitterNs.Store(int64(r.jitter * float64(time.Second) / float64(clock)))
 }
 

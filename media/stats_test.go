@@ -20,6 +20,21 @@ func TestRecvStateLossAndJitter(t *testing.T) {
 		{"late arrivals", []uint16{1, 2, 3, 4, 5, 6, 7, 8}, 30 * time.Millisecond, 0,
 			20 * time.Millisecond, 2 * time.Millisecond},
 	}
+	t.Run("loss survives a new ssrc", func(t *testing.T) {
+		var rs recvState
+		var c legCounters
+		for i, seq := range []uint16{1, 2, 5} {
+			rs.update(rtpHeader{seq: seq, ts: uint32(seq) * 160, ssrc: 1},
+				int64(i)*int64(20*time.Millisecond), 8000, &c)
+		}
+		for i, seq := range []uint16{100, 101, 103} {
+			rs.update(rtpHeader{seq: seq, ts: uint32(seq) * 160, ssrc: 2},
+				int64(i+3)*int64(20*time.Millisecond), 8000, &c)
+		}
+		if got := c.lost.Load(); got != 3 {
+			t.Fatalf("lost = %d, want 2 + 1", got)
+		}
+	})
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var rs recvState
