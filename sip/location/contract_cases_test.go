@@ -39,7 +39,7 @@ func contractAdd(s *suite) {
 	for name, list := range map[string][]Binding{"apply": got, "lookup": looked} {
 		for i, b := range list {
 			w := want[i]
-			if !near(b.Expires, w.Expires, s.unit/4) {
+			if !near(b.Expires, w.Expires, s.unit/2) {
 				s.t.Errorf("%s[%d].Expires = %v, want about %v", name, i, b.Expires, w.Expires)
 			}
 			b.Expires, w.Expires = time.Time{}, time.Time{}

@@ -117,7 +117,7 @@ func newTestRedis(t testing.TB, url string) *Redis {
 func TestRedisContract(t *testing.T) {
 	url := testRedisURL(t)
 	runContract(t, contractEnv{
-		unit: 150 * time.Millisecond,
+		unit: 250 * time.Millisecond,
 		newStore: func(t *testing.T) (Store, testClock) {
 			return newTestRedis(t, url), realClock{}
 		},
