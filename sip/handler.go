@@ -29,13 +29,8 @@ func (s *Server) dispatch(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		return
 	}
 	r.source = netip.AddrPortFrom(src.Addr().Unmap(), src.Port())
-	if r.transport != "udp" && !req.IsAck() {
-		// UDP is guarded before parsing, in readFilter.
-		if v := s.guard.admit(r.source.Addr()); v != guardPass {
-			s.m.guardDrops.WithLabelValues(verdictLabel(v)).Inc()
-			s.reply(r, errDraining, sipmsg.NewHeader("Retry-After", "60"))
-			return
-		}
+	if !s.streamGuard(r) {
+		return
 	}
 
 	switch {
@@ -75,6 +70,23 @@ func (s *Server) dropTx(r *request) {
 	if r.tx != nil {
 		r.tx.Terminate()
 	}
+}
+
+// streamGuard applies the per-source guard to a request that came over a
+// connection (UDP is guarded before parsing, in readFilter), answering 503
+// when it refuses.
+func (s *Server) streamGuard(r *request) bool {
+	if r.transport == "udp" || r.req.IsAck() {
+		return true
+	}
+	v := s.guard.admit(r.source.Addr())
+	if v == guardPass {
+		return true
+	}
+	s.m.guardDrops.WithLabelValues(verdictLabel(v)).Inc()
+	s.reply(r, errDraining, sipmsg.NewHeader("Retry-After", "60"))
+
+	return false
 }
 
 // allowMethods lists what the edge accepts.

@@ -222,21 +222,9 @@ func (s *Server) routeDeviceCall(ctx context.Context, r *request, src, dst *tena
 	if target == nil {
 		target = src
 	}
-	if dst != nil && dst.AccountSID != src.AccountSID && dst.VoiceURL == "" {
-		s.reply(r, refuse(errForbidden, fmt.Errorf("sip: cross-account call into %s",
-			dst.DomainName)))
+	if err := s.checkTarget(ctx, r, src, dst); err != nil {
+		s.reply(r, err)
 		return
-	}
-	if dst != nil && dst.Secure && !r.secure {
-		s.reply(r, errSecureRequired)
-		return
-	}
-	if target.AccountSID != src.AccountSID {
-		// The caller's own account must still be in good standing.
-		if _, err := s.activeAccount(ctx, src.AccountSID); err != nil {
-			s.reply(r, err)
-			return
-		}
 	}
 	acct, err := s.admit(ctx, target.AccountSID, tenancy.ServiceCalls)
 	if err != nil {
@@ -262,6 +250,28 @@ func (s *Server) routeDeviceCall(ctx context.Context, r *request, src, dst *tena
 		return
 	}
 	s.proxyToUser(ctx, r, dst)
+}
+
+// checkTarget refuses a call into another account's domain without a voice
+// URL, into a secure domain over a plain transport, and from an account
+// that is not in good standing into another account's application.
+func (s *Server) checkTarget(ctx context.Context, r *request, src, dst *tenancy.Domain) error {
+	if dst == nil {
+		return nil
+	}
+	if dst.AccountSID != src.AccountSID && dst.VoiceURL == "" {
+		return refuse(errForbidden, fmt.Errorf("sip: cross-account call into %s", dst.DomainName))
+	}
+	if dst.Secure && !r.secure {
+		return errSecureRequired
+	}
+	if dst.AccountSID != src.AccountSID {
+		if _, err := s.activeAccount(ctx, src.AccountSID); err != nil {
+			return err
+		}
+	}
+
+	return nil
 }
 
 // handToApp passes an admitted INVITE to call control, or answers 503 when
