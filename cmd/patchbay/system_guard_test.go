@@ -74,7 +74,7 @@ func TestSystemFlood(t *testing.T) {
 		"PATCHBAY_SIP_GUARD_REQUESTS_PER_SECOND": fmt.Sprint(rate),
 		"PATCHBAY_SIP_GUARD_BURST":               fmt.Sprint(burst),
 	}))
-	tn := provision(t, r.base, "flood.test", "", "")
+	tn := provision(t, r.base, "flood.test", nil)
 	alice := newPhone(t, "127.0.0.3", r.sipAddr(), tn.domain, "alice")
 	bob := newPhone(t, "127.0.0.4", r.sipAddr(), tn.domain, "bob")
 	bob.mustRegister()
@@ -164,7 +164,7 @@ func TestSystemPasswordGuessing(t *testing.T) {
 	r := startServer(t, testConfig(t, map[string]string{
 		"PATCHBAY_SIP_GUARD_AUTH_FAILURES": fmt.Sprint(failures),
 	}))
-	tn := provision(t, r.base, "guess.test", "", "")
+	tn := provision(t, r.base, "guess.test", nil)
 	guesser := newPhone(t, "127.0.0.5", r.sipAddr(), tn.domain, "alice")
 	honest := newPhone(t, "127.0.0.6", r.sipAddr(), tn.domain, "alice")
 

@@ -64,10 +64,11 @@ func apiPost(t *testing.T, base, user, pass, path string, form url.Values, out a
 }
 
 // provision creates an account owning domain, with alice and bob allowed
-// to register and call. voiceURL and statusURL may be empty; without a
-// voice URL calls between the users are proxied, with one they run the
+// to register and call. urls holds the domain's optional application
+// fields (VoiceUrl, VoiceFallbackUrl, VoiceStatusCallbackUrl ...): without
+// a voice URL calls between the users are proxied, with one they run the
 // application.
-func provision(t *testing.T, base, domain, voiceURL, statusURL string) tenant {
+func provision(t *testing.T, base, domain string, urls url.Values) tenant {
 	t.Helper()
 	var acct struct {
 		SID   string `json:"sid"`
@@ -81,11 +82,8 @@ func provision(t *testing.T, base, domain, voiceURL, statusURL string) tenant {
 		SID string `json:"sid"`
 	}
 	form := url.Values{"DomainName": {domain}, "SipRegistration": {"true"}}
-	if voiceURL != "" {
-		form.Set("VoiceUrl", voiceURL)
-	}
-	if statusURL != "" {
-		form.Set("VoiceStatusCallbackUrl", statusURL)
+	for k, v := range urls {
+		form[k] = v
 	}
 	apiPost(t, base, tn.sid, tn.token, prefix+"/SIP/Domains.json", form, &d)
 	apiPost(t, base, tn.sid, tn.token, prefix+"/SIP/CredentialLists.json",
@@ -164,23 +162,27 @@ func newPhone(t *testing.T, ip, target, domain, user string) *phone {
 	return p
 }
 
-// answerCalls makes the phone answer every INVITE with 200 and SDP and
-// every BYE with 200.
+// answerCalls makes the phone answer every INVITE with 200 and SDP, hand
+// ACKs and BYEs to the dialog they belong to, and count both.
 func (p *phone) answerCalls(srv *sipgo.Server) {
-	dua := &sipgo.DialogUA{Client: p.cli, ContactHDR: p.contact}
+	dialogs := sipgo.NewDialogServerCache(p.cli, p.contact)
 	srv.OnInvite(func(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		p.invites.Add(1)
-		session, err := dua.ReadInvite(req, tx)
+		session, err := dialogs.ReadInvite(req, tx)
 		if err != nil {
 			tx.Respond(sipmsg.NewResponseFromRequest(req, 400, "Bad Request", nil))
 			return
 		}
 		session.RespondSDP(sdpOffer(p.contact.Address.Host, 40002))
 	})
-	srv.OnAck(func(*sipmsg.Request, sipmsg.ServerTransaction) {})
+	srv.OnAck(func(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+		dialogs.ReadAck(req, tx)
+	})
 	srv.OnBye(func(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		p.byes.Add(1)
-		tx.Respond(sipmsg.NewResponseFromRequest(req, 200, "OK", nil))
+		if dialogs.ReadBye(req, tx) != nil {
+			tx.Respond(sipmsg.NewResponseFromRequest(req, 481, "No Such Dialog", nil))
+		}
 	})
 }
 
