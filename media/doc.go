@@ -29,6 +29,8 @@
 //     end (PCMU or PCMA, telephone-event). Play, SendDTMF, DTMF and
 //     StartRecording then work on leg A. OfferLocal() returns an offer
 //     for a B leg with A's codec; Answer(LegB, answer) bridges A to B.
+//     DetachB() ends the B leg and makes Patchbay A's far end again (the
+//     verbs after a Dial), also for calls relayed from the start.
 //   - Peer to peer: Offer and Answer return their input unchanged (after
 //     checking SRTPRequire legs) and no port is used.
 //

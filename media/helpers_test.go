@@ -175,3 +175,8 @@ func relayCall(t testing.TB, s *Session, a, b *peer) (toA, toB netip.AddrPort) {
 }
 
 func seqOf(b []byte) uint16 { return binary.BigEndian.Uint16(b[2:]) }
+
+// sessAddrForTest is the relay address endpoint A sends to for leg l.
+func (l *legConn) sessAddrForTest() netip.AddrPort {
+	return netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(l.pair.port))
+}
