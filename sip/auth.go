@@ -102,10 +102,14 @@ func (s *Server) decoyHA1(alg digest.Algorithm, user string) string {
 }
 
 // authFailed answers a failed Verify. Every failure but an expired nonce
-// counts towards the source's ban.
+// or a replayed nonce count counts towards the source's ban: a replay is
+// what a UDP retransmission of an answered REGISTER looks like once its
+// transaction has ended, it only earns a fresh challenge, and counting it
+// banned honest sources whose answers were slow under load.
 func (s *Server) authFailed(r *request, h authHeaders, err error) {
 	s.m.authFailures.WithLabelValues(authReason(err)).Inc()
-	if !errors.Is(err, digest.ErrStale) && s.guard.authFailed(r.source.Addr()) {
+	harmless := errors.Is(err, digest.ErrStale) || errors.Is(err, digest.ErrReplay)
+	if !harmless && s.guard.authFailed(r.source.Addr()) {
 		s.m.guardDrops.WithLabelValues("banned").Inc()
 		s.log.Info("source banned", "source", r.source.Addr().String(),
 			"method", string(r.req.Method))
