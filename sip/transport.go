@@ -85,6 +85,9 @@ func (s *Server) bindAll() error {
 	return nil
 }
 
+// udpSocketBuffer is the receive and send buffer asked for the UDP socket.
+const udpSocketBuffer = 4 << 20
+
 // bindUDPTCP binds UDP and TCP on Listen. With port 0 both get the same
 // ephemeral port, so that one host:port serves both (tests rely on it).
 func (s *Server) bindUDPTCP() error {
@@ -93,6 +96,12 @@ func (s *Server) bindUDPTCP() error {
 		pc, err := net.ListenPacket("udp", s.cfg.Listen)
 		if err != nil {
 			return fmt.Errorf("sip: listen udp %s: %w", s.cfg.Listen, err)
+		}
+		if uc, ok := pc.(*net.UDPConn); ok {
+			// Bursts of thousands of datagrams a second overflow the default
+			// socket buffers; the kernel caps these at net.core.*mem_max.
+			uc.SetReadBuffer(udpSocketBuffer)
+			uc.SetWriteBuffer(udpSocketBuffer)
 		}
 		tcpAddr := s.cfg.Listen
 		if port == "0" {
