@@ -33,7 +33,7 @@ func (c *call) reoffer(ctx context.Context, from *leg, req *sipmsg.Request,
 	case len(body) == 0:
 		respondStatus(tx, req, 488, "Not Acceptable Here")
 	case c.localAnswer():
-		ans, err := c.sess.AnswerLocal(body)
+		ans, err := c.msess().AnswerLocal(body)
 		if err != nil {
 			respondStatus(tx, req, mediaStatus(err), "Not Acceptable Here")
 
@@ -51,7 +51,7 @@ func (c *call) localAnswer() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 
-	return c.sess != nil && c.localAnswered && !c.bridged
+	return c.msess() != nil && c.localAnswered && !c.bridged
 }
 
 // forwardOffer passes an in-dialog offer from one leg to the other.
@@ -59,8 +59,8 @@ func (c *call) forwardOffer(ctx context.Context, from, to *leg, req *sipmsg.Requ
 	tx sipmsg.ServerTransaction) {
 	body := req.Body()
 	var err error
-	if len(body) > 0 && c.sess != nil {
-		if body, err = c.sess.Offer(from.mleg, body); err != nil {
+	if len(body) > 0 && c.msess() != nil {
+		if body, err = c.msess().Offer(from.mleg, body); err != nil {
 			c.log.Info("re-offer refused", "error", err)
 			respondStatus(tx, req, mediaStatus(err), "Not Acceptable Here")
 
@@ -78,8 +78,8 @@ func (c *call) forwardOffer(ctx context.Context, from, to *leg, req *sipmsg.Requ
 		return
 	}
 	ans := res.Body()
-	if res.IsSuccess() && len(ans) > 0 && c.sess != nil {
-		if ans, err = c.sess.Answer(to.mleg, ans); err != nil {
+	if res.IsSuccess() && len(ans) > 0 && c.msess() != nil {
+		if ans, err = c.msess().Answer(to.mleg, ans); err != nil {
 			c.log.Info("re-offer answer refused", "error", err)
 			respondStatus(tx, req, mediaStatus(err), "Not Acceptable Here")
 
@@ -105,8 +105,8 @@ func (c *call) relayInfo(ctx context.Context, from *leg, req *sipmsg.Request,
 	}
 	peer := from.peer.Load()
 	if peer == nil || peer.isGone() {
-		if d, ok := infoDigit(ctype, req.Body()); ok && c.sess != nil {
-			c.sess.InjectDTMF(media.DTMFEvent{Digit: d, Leg: from.mleg, Source: "info"})
+		if d, ok := infoDigit(ctype, req.Body()); ok && c.msess() != nil {
+			c.msess().InjectDTMF(media.DTMFEvent{Digit: d, Leg: from.mleg, Source: "info"})
 		}
 		respondStatus(tx, req, 200, "OK")
 

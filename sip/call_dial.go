@@ -236,26 +236,26 @@ func (c *call) offerForB(targets int) ([]byte, error) {
 	local, answered := c.localAnswered, !c.answered.IsZero()
 	c.mu.Unlock()
 	switch {
-	case c.sess == nil && answered:
+	case c.msess() == nil && answered:
 		return nil, errors.New("sip: no media engine to bridge an answered call")
-	case c.sess == nil:
+	case c.msess() == nil:
 		return c.offer, nil
 	case local:
-		return c.sess.OfferLocal()
+		return c.msess().OfferLocal()
 	case answered:
 		return nil, errors.New("sip: a bridged call cannot be dialled again")
 	}
 
-	return c.sess.Offer(media.LegA, c.offer)
+	return c.msess().Offer(media.LegA, c.offer)
 }
 
 // answerFromB turns B's SDP answer into the answer for the caller.
 func (c *call) answerFromB(body []byte) ([]byte, error) {
-	if c.sess == nil {
+	if c.msess() == nil {
 		return body, nil
 	}
 
-	return c.sess.Answer(media.LegB, body)
+	return c.msess().Answer(media.LegB, body)
 }
 
 // ring places one target's INVITE, failing over through its URIs, and

@@ -56,7 +56,7 @@ func (ds *dialState) connect(ctx context.Context) error {
 	c := ds.c
 	body := ds.winRes.Body()
 	if c.localAnswerOnly() {
-		_, err := c.sess.Answer(media.LegB, body)
+		_, err := c.msess().Answer(media.LegB, body)
 		c.mu.Lock()
 		c.bridged = true
 		c.mu.Unlock()
@@ -120,11 +120,11 @@ func (c *call) markAnswered() {
 // media is relayed and the account's recording service is on.
 func (ds *dialState) startRecording(ctx context.Context) *media.Recording {
 	c := ds.c
-	if ds.d.Record == markup.RecordNone || ds.d.Record == "" || c.sess == nil ||
+	if ds.d.Record == markup.RecordNone || ds.d.Record == "" || c.msess() == nil ||
 		c.cc.cfg.RecordingsDir == "" || !c.recordingAllowed(ctx) {
 		return nil
 	}
-	rec, err := c.sess.StartRecording(ds.d.TimeLimit)
+	rec, err := c.msess().StartRecording(ds.d.TimeLimit)
 	if err != nil {
 		c.log.Info("dial recording not started", "error", err)
 
@@ -154,12 +154,12 @@ func (ds *dialState) hold(ctx context.Context) accounting.EndCause {
 	limit := time.NewTimer(ds.d.TimeLimit)
 	defer limit.Stop()
 	var dtmf <-chan media.DTMFEvent
-	if ds.d.HangupOnStar && c.sess != nil {
-		dtmf = c.sess.DTMF()
+	if ds.d.HangupOnStar && c.msess() != nil {
+		dtmf = c.msess().DTMF()
 	}
 	var mediaDone <-chan struct{}
-	if c.sess != nil {
-		mediaDone = c.sess.Done()
+	if c.msess() != nil {
+		mediaDone = c.msess().Done()
 	}
 	for {
 		select {

@@ -56,11 +56,13 @@ func (cc *CallControl) newInboundCall(ctx context.Context, in *InboundCall) (*ca
 		"direction", "inbound")
 	c.parent = newLeg(c, c.sid, callID, media.LegA)
 	c.parent.uas = uas
-	if c.sess, err = cc.newSession(ctx, c); err != nil {
+	sess, err := cc.newSession(ctx, c)
+	if err != nil {
 		cc.adm.release(in.Account.SID)
 
 		return nil, refuse(errInternal, err)
 	}
+	c.sessp.Store(sess)
 	cc.addLeg(callID, c.parent)
 	c.trunkSID = trunkSIDOf(in)
 	c.hooks = cc.webhookSettings(ctx, in.Account.SID)

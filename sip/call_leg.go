@@ -2,6 +2,7 @@ package sip
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"sync/atomic"
 
@@ -116,6 +117,70 @@ func (l *leg) request(ctx context.Context, method sipmsg.RequestMethod, body []b
 	}
 
 	return l.uac.Do(ctx, req)
+}
+
+// target is the remote target of the dialog (RFC 3261 section 12.2).
+func (l *leg) target() sipmsg.Uri {
+	if l.uas != nil {
+		return *l.uas.InviteRequest.Contact().Address.Clone()
+	}
+
+	return *l.uac.InviteResponse.Contact().Address.Clone()
+}
+
+// reinvite sends a re-INVITE without SDP and returns the body of its 2xx
+// (the far end's offer). The caller must then call ackReinvite.
+func (l *leg) reinvite(ctx context.Context) ([]byte, error) {
+	l.reqMu.Lock()
+	defer l.reqMu.Unlock()
+	req := sipmsg.NewRequest(sipmsg.INVITE, l.target())
+	var (
+		tx  sipmsg.ClientTransaction
+		err error
+	)
+	if l.uas != nil {
+		tx, err = l.uas.TransactionRequest(ctx, req)
+	} else {
+		tx, err = l.uac.TransactionRequest(ctx, req)
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Terminate()
+	for {
+		select {
+		case res := <-tx.Responses():
+			if res.IsProvisional() {
+				continue
+			}
+			if !res.IsSuccess() || len(res.Body()) == 0 {
+				return nil, fmt.Errorf("re-INVITE answered %d without an offer",
+					res.StatusCode)
+			}
+
+			return res.Body(), nil
+		case <-tx.Done():
+			return nil, fmt.Errorf("re-INVITE: %w", tx.Err())
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// ackReinvite acknowledges the 2xx of reinvite, carrying answer.
+func (l *leg) ackReinvite(answer []byte) error {
+	l.reqMu.Lock()
+	defer l.reqMu.Unlock()
+	ack := sipmsg.NewRequest(sipmsg.ACK, l.target())
+	if len(answer) > 0 {
+		ack.SetBody(answer)
+		ack.AppendHeader(sipmsg.NewHeader("Content-Type", sdpType))
+	}
+	if l.uas != nil {
+		return l.uas.WriteRequest(ack)
+	}
+
+	return l.uac.WriteRequest(ack)
 }
 
 // respondStatus answers req on tx with a bodiless final response; a nil

@@ -24,18 +24,23 @@ const maxAudioBytes = 16 << 20
 // errNoMedia reports a media verb on a call without a usable endpoint.
 var errNoMedia = errors.New("sip: media endpoint unavailable for this call")
 
-// answerLocal answers the caller with Patchbay as the far end, once.
-func (c *call) answerLocal() error {
+// answerLocal answers the caller with Patchbay as the far end, once. A
+// caller whose media was relayed to a dialled leg that has since left is
+// re-anchored on a fresh session first.
+func (c *call) answerLocal(ctx context.Context) error {
 	c.mu.Lock()
 	local, answered, bridged := c.localAnswered, !c.answered.IsZero(), c.bridged
 	c.mu.Unlock()
+	sess := c.msess()
 	switch {
 	case local && !bridged:
 		return nil
-	case answered || c.sess == nil || c.sess.Mode() != media.ModeRelay:
+	case answered && bridged:
+		return c.reanchor(ctx)
+	case answered || sess == nil || sess.Mode() != media.ModeRelay:
 		return errNoMedia
 	}
-	ans, err := c.sess.AnswerLocal(c.offer)
+	ans, err := sess.AnswerLocal(c.offer)
 	if err != nil {
 		return fmt.Errorf("sip: answer: %w", err)
 	}
@@ -46,9 +51,50 @@ func (c *call) answerLocal() error {
 	return c.answerWith(ans)
 }
 
+// reanchor moves an answered caller from a finished bridge to a new media
+// session with Patchbay as the far end: a re-INVITE without SDP draws a
+// fresh offer from the caller (RFC 3264 section 5, RFC 3261 section 14),
+// answered locally in the ACK. The old session is closed.
+func (c *call) reanchor(ctx context.Context) error {
+	if c.parent.isGone() || c.msess() == nil {
+		return errNoMedia
+	}
+	sess, err := c.cc.newSession(ctx, c)
+	if err != nil {
+		return err
+	}
+	if sess == nil || sess.Mode() != media.ModeRelay {
+		if sess != nil {
+			sess.Close()
+		}
+
+		return errNoMedia
+	}
+	offer, err := c.parent.reinvite(ctx)
+	if err != nil {
+		sess.Close()
+
+		return fmt.Errorf("sip: re-anchor: %w", err)
+	}
+	ans, aerr := sess.AnswerLocal(offer)
+	if err := c.parent.ackReinvite(ans); err != nil || aerr != nil {
+		sess.Close()
+
+		return fmt.Errorf("sip: re-anchor: %w", errors.Join(aerr, err))
+	}
+	if old := c.sessp.Swap(sess); old != nil {
+		old.Close()
+	}
+	c.mu.Lock()
+	c.localAnswered, c.bridged = true, false
+	c.mu.Unlock()
+
+	return nil
+}
+
 // play runs Play: the file (fetched over HTTP) loop times, or digits.
 func (c *call) play(ctx context.Context, doc *webhook.Document, p *markup.Play) error {
-	if err := c.answerLocal(); err != nil {
+	if err := c.answerLocal(ctx); err != nil {
 		return err
 	}
 	if p.Digits != "" {
@@ -63,7 +109,7 @@ func (c *call) play(ctx context.Context, doc *webhook.Document, p *markup.Play) 
 		loops = 1000
 	}
 	for range loops {
-		if err := c.sess.Play(ctx, audio); err != nil {
+		if err := c.msess().Play(ctx, audio); err != nil {
 			return ignoreEnd(ctx, err)
 		}
 	}
@@ -85,7 +131,7 @@ func (c *call) sendDigits(ctx context.Context, digits string) error {
 	for _, part := range strings.FieldsFunc(digits, func(r rune) bool {
 		return r == 'w' || r == 'W'
 	}) {
-		if err := c.sess.SendDTMF(ctx, part, 0); err != nil {
+		if err := c.msess().SendDTMF(ctx, part, 0); err != nil {
 			return ignoreEnd(ctx, err)
 		}
 	}
@@ -135,7 +181,7 @@ func (c *call) fetchAudio(ctx context.Context, base, ref string) (*media.Audio, 
 // gather runs Gather: nested Play/Pause while collecting DTMF.
 func (c *call) gather(ctx context.Context, doc *webhook.Document,
 	g *markup.Gather) (*webhook.Document, bool, error) {
-	if err := c.answerLocal(); err != nil {
+	if err := c.answerLocal(ctx); err != nil {
 		return nil, false, err
 	}
 	// Digits typed ahead during earlier prompts count; those of a bridged
@@ -144,7 +190,7 @@ func (c *call) gather(ctx context.Context, doc *webhook.Document,
 	bridged := c.bridged
 	c.mu.Unlock()
 	if bridged {
-		drainDTMF(c.sess)
+		drainDTMF(c.msess())
 	}
 	digits := make(chan rune, 64)
 	cctx, stopCollect := context.WithCancel(ctx)
@@ -230,7 +276,7 @@ func (c *call) collectDTMF(ctx context.Context, out chan<- rune) {
 		select {
 		case <-ctx.Done():
 			return
-		case ev := <-c.sess.DTMF():
+		case ev := <-c.msess().DTMF():
 			if ev.Leg != media.LegA {
 				continue
 			}
@@ -260,14 +306,14 @@ func (c *call) record(ctx context.Context, doc *webhook.Document,
 	if c.cc.cfg.RecordingsDir == "" || !c.recordingAllowed(ctx) {
 		return nil, false, errors.New("sip: recording is not configured or not enabled")
 	}
-	if err := c.answerLocal(); err != nil {
+	if err := c.answerLocal(ctx); err != nil {
 		return nil, false, err
 	}
 	if r.PlayBeep {
-		c.sess.Play(ctx, beepTone())
+		c.msess().Play(ctx, beepTone())
 	}
-	drainDTMF(c.sess)
-	rec, err := c.sess.StartRecording(r.MaxLength)
+	drainDTMF(c.msess())
+	rec, err := c.msess().StartRecording(r.MaxLength)
 	if err != nil {
 		return nil, false, err
 	}
@@ -311,7 +357,7 @@ func (c *call) waitRecordEnd(ctx context.Context, r *markup.Record) string {
 			return "hangup"
 		case <-limit.C:
 			return ""
-		case ev := <-c.sess.DTMF():
+		case ev := <-c.msess().DTMF():
 			if ev.Leg == media.LegA && strings.ContainsRune(r.FinishOnKey, ev.Digit) {
 				return string(ev.Digit)
 			}

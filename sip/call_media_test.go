@@ -7,9 +7,11 @@ import (
 	"os"
 	"regexp"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/emiago/sipgo"
 	sipmsg "github.com/emiago/sipgo/sip"
 	"github.com/pion/rtp"
 
@@ -267,4 +269,39 @@ func TestCallDialRecord(t *testing.T) {
 	if _, err := os.Stat(e.dir + "/recordings/" + e.acct.SID + "/" + sid + ".wav"); err != nil {
 		t.Error(err)
 	}
+}
+
+// TestCallPlayAfterDial checks that a caller whose dialled party hung up is
+// re-anchored (re-INVITE without SDP) and hears the action's Play.
+func TestCallPlayAfterDial(t *testing.T) {
+	e := newCCEnv(t)
+	bob := newCCUA(t, "bob")
+	var bobDialog atomic.Pointer[sipgo.DialogServerSession]
+	bob.setAnswer(func(d *sipgo.DialogServerSession) {
+		bobDialog.Store(d)
+		d.RespondSDP(bob.sdp())
+	})
+	e.app.file("/tone.wav", toneWAV(t, 400*time.Millisecond))
+	e.app.doc("/voice", `<Response><Dial action="/after"><Sip>`+bob.uri("bob")+
+		`</Sip></Dial></Response>`)
+	e.app.doc("/after", `<Response><Play>/tone.wav</Play><Hangup/></Response>`)
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	alice, _ := e.answered(ctx, "+14155550100")
+	time.Sleep(50 * time.Millisecond)
+	if err := bobDialog.Load().Bye(ctx); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for len(alice.invitesSeen()) == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	reinv := alice.invitesSeen()
+	if len(reinv) != 1 || len(reinv[0].Body()) != 0 {
+		t.Fatalf("caller got %d re-INVITEs (want one without SDP)", len(reinv))
+	}
+	if n := received(alice, 400*time.Millisecond); n < 5 {
+		t.Errorf("caller received %d RTP packets after the re-anchor", n)
+	}
+	waitSignal(t, alice.byes, "the BYE of the action's Hangup")
 }

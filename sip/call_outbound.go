@@ -42,7 +42,7 @@ func (cc *CallControl) newOutboundCall(ctx context.Context, acct *tenancy.Accoun
 
 		return nil, refuse(errInternal, err)
 	}
-	c.sess = sess
+	c.sessp.Store(sess)
 
 	return c, nil
 }
@@ -134,7 +134,7 @@ func (c *call) outboundFailed(rctx context.Context, err error) error {
 
 // ackOutbound answers the callee's offer locally and sends it in the ACK.
 func (c *call) ackOutbound(uac *sipgo.DialogClientSession) error {
-	ans, err := c.sess.AnswerLocal(uac.InviteResponse.Body())
+	ans, err := c.msess().AnswerLocal(uac.InviteResponse.Body())
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.ctx), teardownTimeout)
 	defer cancel()
 	ack := sipmsg.NewRequest(sipmsg.ACK, uac.InviteResponse.Contact().Address)

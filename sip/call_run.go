@@ -222,8 +222,8 @@ func (c *call) teardown() {
 	}
 	c.finishParent(ctx, answered, status, end)
 	q := c.quality(c.parent.mleg)
-	if c.sess != nil {
-		c.sess.Close()
+	if c.msess() != nil {
+		c.msess().Close()
 	}
 	cause := end.cause
 	if cause == "" {

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/patchbay/patchbay/accounting"
@@ -114,8 +115,8 @@ type call struct {
 	ctx       context.Context // ends at hangup
 	cancel    context.CancelCauseFunc
 	parent    *leg
-	sess      *media.Session // nil: SDP passes through
-	offer     []byte         // the caller's SDP offer (inbound)
+	sessp     atomic.Pointer[media.Session] // nil: SDP passes through; see msess
+	offer     []byte                        // the caller's SDP offer (inbound)
 	created   time.Time
 	trunkSID  string
 	outbound  *createReq // set for API calls
@@ -159,6 +160,10 @@ type redirectReq struct {
 }
 
 var errRedirected = errors.New("sip: call redirected")
+
+// msess returns the call's media session (nil without a media engine). It
+// is replaced when a caller is re-anchored after a bridge.
+func (c *call) msess() *media.Session { return c.sessp.Load() }
 
 func (c *call) setEnd(e callEnd) {
 	c.mu.Lock()
@@ -313,7 +318,7 @@ func (c *call) closeCDR(e accounting.LegEnd, q accounting.Quality) {
 }
 
 func (c *call) mediaMode() string {
-	if c.sess != nil && c.sess.Mode() == media.ModeRelay {
+	if c.msess() != nil && c.msess().Mode() == media.ModeRelay {
 		return string(tenancy.MediaRelayed)
 	}
 
@@ -322,10 +327,10 @@ func (c *call) mediaMode() string {
 
 // quality converts media stats of leg l to a CDR quality record.
 func (c *call) quality(l media.Leg) accounting.Quality {
-	if c.sess == nil {
+	if c.msess() == nil {
 		return accounting.Quality{}
 	}
-	st := c.sess.Stats()
+	st := c.msess().Stats()
 	ls := st.Legs[l]
 
 	return accounting.Quality{
