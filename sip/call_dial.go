@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
+	"math/rand/v2"
 	"sort"
 	"strconv"
 	"strings"
@@ -468,19 +470,60 @@ func (c *call) numberTargets(ctx context.Context, n markup.Noun) ([]dialTarget, 
 }
 
 // originationURIs returns the enabled origination URIs of t with the
-// number as user, lowest priority first (weights are not used).
+// number as user: lowest priority first, and among equal priorities a
+// random order drawn by weight (a URI of weight 20 comes first twice as
+// often as one of weight 10). A secure trunk keeps only sips: and
+// transport=tls URIs.
 func originationURIs(t *tenancy.Trunk, number string) []sipmsg.Uri {
-	ous := append([]tenancy.OriginationURI(nil), t.OriginationURIs...)
-	sort.SliceStable(ous, func(i, j int) bool { return ous[i].Priority < ous[j].Priority })
-	var out []sipmsg.Uri
-	for _, o := range ous {
+	type cand struct {
+		uri      sipmsg.Uri
+		priority int
+		weight   int
+	}
+	var cands []cand
+	for _, o := range t.OriginationURIs {
 		var u sipmsg.Uri
 		if !o.Enabled || sipmsg.ParseUri(o.SIPURL, &u) != nil {
 			continue
 		}
+		if t.Secure && !secureURI(u) {
+			continue
+		}
 		u.User = number
-		out = append(out, u)
+		cands = append(cands, cand{uri: u, priority: o.Priority, weight: max(o.Weight, 1)})
+	}
+	// Weighted shuffle: sort by priority, then by -rand^(1/weight) keys
+	// (Efraimidis-Spirakis), which orders equal priorities by weight.
+	keys := make([]float64, len(cands))
+	for i := range cands {
+		keys[i] = math.Pow(rand.Float64(), 1/float64(cands[i].weight))
+	}
+	idx := make([]int, len(cands))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool {
+		ca, cb := cands[idx[a]], cands[idx[b]]
+		if ca.priority != cb.priority {
+			return ca.priority < cb.priority
+		}
+
+		return keys[idx[a]] > keys[idx[b]]
+	})
+	out := make([]sipmsg.Uri, 0, len(cands))
+	for _, i := range idx {
+		out = append(out, cands[i].uri)
 	}
 
 	return out
+}
+
+// secureURI reports whether u asks for TLS (sips: or transport=tls).
+func secureURI(u sipmsg.Uri) bool {
+	if strings.EqualFold(u.Scheme, "sips") {
+		return true
+	}
+	tr, _ := u.UriParams.Get("transport")
+
+	return strings.EqualFold(tr, "tls")
 }

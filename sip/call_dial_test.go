@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo"
+
+	"github.com/patchbay/patchbay/tenancy"
 )
 
 func TestCallDialSipBridgesAndCompletes(t *testing.T) {
@@ -78,4 +80,38 @@ func TestCallSecondDialAfterBusy(t *testing.T) {
 	d.Ack(ctx)
 	d.Bye(ctx)
 	waitSignal(t, bob.byes, "bye")
+}
+
+func TestOriginationURIs(t *testing.T) {
+	ou := func(uri string, prio, weight int, on bool) tenancy.OriginationURI {
+		return tenancy.OriginationURI{SIPURL: uri, Priority: prio, Weight: weight, Enabled: on}
+	}
+	trunk := &tenancy.Trunk{OriginationURIs: []tenancy.OriginationURI{
+		ou("sip:c.example.com", 20, 10, true),
+		ou("sip:a.example.com", 10, 90, true),
+		ou("sip:b.example.com", 10, 10, true),
+		ou("sip:off.example.com", 1, 10, false),
+		ou("sips:tls.example.com", 30, 10, true),
+	}}
+	firstA := 0
+	for range 400 {
+		got := originationURIs(trunk, "+14155550123")
+		if len(got) != 4 || got[2].Host != "c.example.com" || got[3].Host != "tls.example.com" {
+			t.Fatalf("order = %v", got)
+		}
+		if got[0].User != "+14155550123" {
+			t.Fatalf("number not set: %v", got[0])
+		}
+		if got[0].Host == "a.example.com" {
+			firstA++
+		}
+	}
+	// Weight 90 against 10: a.example.com leads about 90% of the time.
+	if firstA < 320 || firstA > 395 {
+		t.Errorf("weight 90 URI first %d of 400 times", firstA)
+	}
+	trunk.Secure = true
+	if got := originationURIs(trunk, "+1"); len(got) != 1 || got[0].Host != "tls.example.com" {
+		t.Errorf("secure trunk kept %v", got)
+	}
 }
