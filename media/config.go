@@ -44,6 +44,10 @@ type Config struct {
 	// suite of SupportedCryptoSuites is accepted from a peer.
 	CryptoSuites []string
 
+	// RecordDir holds recordings in progress as spool files, removed
+	// when the recording stops (default os.TempDir()).
+	RecordDir string
+
 	// Logger receives lifecycle logs, never per-packet ones and never
 	// key material (default slog.Default()).
 	Logger *slog.Logger

@@ -154,11 +154,11 @@ func resample(in []int16, from, to int) []int16 {
 	return out
 }
 
-// writeWAV writes interleaved 16-bit PCM at 8 kHz with channels
-// channels.
-func writeWAV(w io.Writer, channels int, interleaved []int16) error {
-	dataLen := len(interleaved) * 2
-	hdr := make([]byte, 44, 44+dataLen)
+// writeWAVHeader writes the 44-byte header of a 16-bit 8 kHz PCM WAV
+// file holding frames sample frames of channels channels.
+func writeWAVHeader(w io.Writer, channels, frames int) error {
+	dataLen := frames * 2 * channels
+	hdr := make([]byte, 44)
 	copy(hdr[0:], "RIFF")
 	binary.LittleEndian.PutUint32(hdr[4:], uint32(36+dataLen))
 	copy(hdr[8:], "WAVEfmt ")
@@ -171,10 +171,24 @@ func writeWAV(w io.Writer, channels int, interleaved []int16) error {
 	binary.LittleEndian.PutUint16(hdr[34:], 16)
 	copy(hdr[36:], "data")
 	binary.LittleEndian.PutUint32(hdr[40:], uint32(dataLen))
-	for _, s := range interleaved {
-		hdr = binary.LittleEndian.AppendUint16(hdr, uint16(s))
-	}
 	if _, err := w.Write(hdr); err != nil {
+		return fmt.Errorf("media: write wav: %w", err)
+	}
+
+	return nil
+}
+
+// writeWAV writes interleaved 16-bit PCM at 8 kHz with channels
+// channels.
+func writeWAV(w io.Writer, channels int, interleaved []int16) error {
+	if err := writeWAVHeader(w, channels, len(interleaved)/channels); err != nil {
+		return err
+	}
+	data := make([]byte, 0, 2*len(interleaved))
+	for _, s := range interleaved {
+		data = binary.LittleEndian.AppendUint16(data, uint16(s))
+	}
+	if _, err := w.Write(data); err != nil {
 		return fmt.Errorf("media: write wav: %w", err)
 	}
 
