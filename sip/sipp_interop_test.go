@@ -36,6 +36,14 @@ func (r sippResult) String() string {
 		r.exit, r.succeeded, r.failed, r.errors, tail(r.messages, 6000))
 }
 
+// sippUser is an injection line for user of acme.test: user, domain, the
+// whole [authentication] keyword (sipp 3.6 does not expand fields inside
+// it) and callee.
+func sippUser(user, password, callee string) string {
+	return fmt.Sprintf("%s;acme.test;[authentication username=%s password=%s];%s\n",
+		user, user, password, callee)
+}
+
 // requireSipp fails t when sipp is not installed.
 func requireSipp(t testing.TB) {
 	t.Helper()
@@ -174,7 +182,7 @@ func TestSIPpRegisterAuth(t *testing.T) {
 			defer cancel()
 			res := sippRun{name: "register", scenario: "uac_register_auth.xml",
 				transport: transport, server: e.addr, calls: 1, timeout: 15 * time.Second,
-				fields: "alice;acme.test;[authentication username=alice password=alice-pw];\n"}.run(ctx, t, dir)
+				fields: sippUser("alice", "alice-pw", "")}.run(ctx, t, dir)
 			if res.exit != 0 || res.succeeded != 1 || res.failed != 0 {
 				t.Fatalf("sipp register: %v", res)
 			}
@@ -197,7 +205,7 @@ func TestSIPpRegisterWrongPassword(t *testing.T) {
 	defer cancel()
 	res := sippRun{name: "register", scenario: "uac_register_auth.xml", transport: "udp",
 		server: e.addr, calls: 1, timeout: 15 * time.Second,
-		fields: "alice;acme.test;[authentication username=alice password=wrong];\n"}.run(ctx, t, dir)
+		fields: sippUser("alice", "wrong", "")}.run(ctx, t, dir)
 	if res.exit != 1 || res.succeeded != 0 || res.failed != 1 {
 		t.Fatalf("sipp register with a wrong password: %v", res)
 	}
@@ -221,8 +229,7 @@ func TestSIPpDefaultChallengeOrder(t *testing.T) {
 	defer cancel()
 	res := sippRun{name: "register", scenario: "uac_register_auth.xml", transport: "udp",
 		server: e.addr, calls: 1, timeout: 10 * time.Second,
-		fields: "alice;acme.test;[authentication username=alice password=alice-pw];\n"}.run(
-		ctx, t, dir)
+		fields: sippUser("alice", "alice-pw", "")}.run(ctx, t, dir)
 	if res.exit == 0 || !strings.Contains(res.errors, "authentication must use MD5") {
 		t.Fatalf("sipp answered a SHA-256-first challenge: %v", res)
 	}
@@ -242,13 +249,13 @@ func TestSIPpCall(t *testing.T) {
 			callee := sippRun{name: "callee", scenario: "uac_register_auth.xml",
 				oocs: "uas_answer.xml", transport: transport, server: e.addr, calls: 1,
 				hold: 4 * time.Second, timeout: 20 * time.Second,
-				fields: "bob;acme.test;[authentication username=bob password=bob-pw];\n"}
+				fields: sippUser("bob", "bob-pw", "")}
 			cmd, out := callee.start(ctx, t, dir)
 			waitBinding(ctx, t, e, "bob@acme.test")
 
 			caller := sippRun{name: "caller", scenario: "uac_call.xml", transport: transport,
 				server: e.addr, calls: 1, hold: 300 * time.Millisecond,
-				timeout: 15 * time.Second, fields: "alice;acme.test;[authentication username=alice password=alice-pw];bob\n"}
+				timeout: 15 * time.Second, fields: sippUser("alice", "alice-pw", "bob")}
 			res := caller.run(ctx, t, dir)
 			if res.exit != 0 || res.succeeded != 1 || res.failed != 0 {
 				t.Errorf("caller: %v", res)

@@ -18,8 +18,10 @@ func benchUpdate(i int, cseq uint32, now time.Time) Update {
 		AOR: aor, AccountSID: fmt.Sprintf("AC%032d", i%100),
 		CallID: fmt.Sprintf("%08x-4f2a-4c3b-9d1e-%012x", i, i), CSeq: cseq,
 		Set: []Binding{{
-			Contact:   fmt.Sprintf("sip:user%06d@10.%d.%d.%d:5062;transport=tcp;ob", i, i>>16&255, i>>8&255, i&255),
-			Received:  netip.AddrPortFrom(netip.AddrFrom4([4]byte{198, 51, byte(i >> 8), byte(i)}), 40000),
+			Contact: fmt.Sprintf("sip:user%06d@10.%d.%d.%d:5062;transport=tcp;ob",
+				i, i>>16&255, i>>8&255, i&255),
+			Received: netip.AddrPortFrom(
+				netip.AddrFrom4([4]byte{198, 51, byte(i >> 8), byte(i)}), 40000),
 			Transport: "tcp", UserAgent: "Yealink SIP-T46S 66.86.0.15", Node: "node-a",
 			Expires: now.Add(time.Hour),
 		}},
