@@ -166,6 +166,10 @@ func (ds *dialState) hold(ctx context.Context) accounting.EndCause {
 		case <-b.gone:
 			return accounting.CauseCalleeHangup
 		case <-ctx.Done():
+			if c.cc.ctx.Err() != nil {
+				return accounting.CauseSystem // Close: shutdown or drain deadline
+			}
+
 			return accounting.CauseCallerHangup
 		case <-limit.C:
 			return accounting.CauseLimit

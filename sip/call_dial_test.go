@@ -57,6 +57,11 @@ func TestCallDialSipBridgesAndCompletes(t *testing.T) {
 		dialed[0].Get("DialCallSid") == "" || dialed[0].Get("DialSipResponseCode") != "200" {
 		t.Fatalf("action request = %v", dialed)
 	}
+	for _, path := range []string{"/voice", "/dialed", "/status"} {
+		if !e.app.signedWith(path, e.acct.AuthToken) {
+			t.Errorf("requests to %s not signed with the account's token", path)
+		}
+	}
 	parent := e.cdr(p.Get("CallSid"))
 	child := e.cdr(dialed[0].Get("DialCallSid"))
 	if parent.Status != "completed" || child.Status != "completed" ||
@@ -113,5 +118,33 @@ func TestOriginationURIs(t *testing.T) {
 	trunk.Secure = true
 	if got := originationURIs(trunk, "+1"); len(got) != 1 || got[0].Host != "tls.example.com" {
 		t.Errorf("secure trunk kept %v", got)
+	}
+}
+
+// TestCallPeerToPeerMedia checks an account whose media_relay service is
+// set to peer_to_peer: SDP passes between the legs untouched.
+func TestCallPeerToPeerMedia(t *testing.T) {
+	e := newCCEnv(t)
+	e.store.SetService(t.Context(), e.acct.SID, tenancy.ServiceMediaRelay,
+		func(s *tenancy.Service) error {
+			s.Options = map[string]string{"media_mode": "peer_to_peer"}
+
+			return nil
+		})
+	bob := newCCUA(t, "bob")
+	e.app.doc("/voice", `<Response><Dial><Sip>`+bob.uri("bob")+`</Sip></Dial></Response>`)
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	alice, d := e.answered(ctx, "+14155550100")
+	if got := string(bob.invitesSeen()[0].Body()); got != string(alice.sdp()) {
+		t.Errorf("callee got a rewritten offer:\n%s", got)
+	}
+	if got := string(d.InviteResponse.Body()); got != string(bob.sdp()) {
+		t.Errorf("caller got a rewritten answer:\n%s", got)
+	}
+	d.Bye(ctx)
+	p := e.waitCallback("completed")
+	if c := e.cdr(p.Get("CallSid")); c.MediaMode != "peer_to_peer" {
+		t.Errorf("cdr media mode %q", c.MediaMode)
 	}
 }

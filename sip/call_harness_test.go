@@ -2,6 +2,9 @@ package sip
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha1"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -68,12 +72,17 @@ func (a *ccApp) file(path string, body []byte) {
 type ccAppReq struct {
 	path   string
 	params url.Values
+	sig    string // X-Twilio-Signature
+	url    string // the full URL as requested
+	post   url.Values
 }
 
 func (a *ccApp) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r.ParseForm()
 	a.mu.Lock()
-	a.reqs = append(a.reqs, ccAppReq{r.URL.Path, r.Form})
+	a.reqs = append(a.reqs, ccAppReq{path: r.URL.Path, params: r.Form,
+		sig: r.Header.Get("X-Twilio-Signature"),
+		url: "http://" + r.Host + r.URL.RequestURI(), post: r.PostForm})
 	h := a.routes[r.URL.Path]
 	file := a.files[r.URL.Path]
 	a.mu.Unlock()
@@ -121,6 +130,40 @@ func (a *ccApp) requests(path string) []url.Values {
 }
 
 func (a *ccApp) url(path string) string { return a.srv.URL + path }
+
+// signedWith reports whether every request to path carried a valid
+// X-Twilio-Signature for token, checked as the published scheme says:
+// base64 HMAC-SHA1 over the full URL followed by the POST parameters
+// sorted by name, each name then its value.
+func (a *ccApp) signedWith(path, token string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	n := 0
+	for _, r := range a.reqs {
+		if r.path != path {
+			continue
+		}
+		n++
+		data := r.url
+		names := make([]string, 0, len(r.post))
+		for k := range r.post {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		for _, k := range names {
+			for _, v := range r.post[k] {
+				data += k + v
+			}
+		}
+		mac := hmac.New(sha1.New, []byte(token))
+		mac.Write([]byte(data))
+		if base64.StdEncoding.EncodeToString(mac.Sum(nil)) != r.sig {
+			return false
+		}
+	}
+
+	return n > 0
+}
 
 // quietLog discards logs unless PATCHBAY_TEST_LOG is set.
 func quietLog() *slog.Logger {

@@ -34,6 +34,10 @@ func (c *call) execute(rawURL, method string, extra url.Values) {
 
 		return
 	}
+	if c.cc.ctx.Err() != nil {
+		// CallControl.Close ended the call (shutdown or drain deadline).
+		c.setEnd(callEnd{cause: accounting.CauseSystem, code: 200})
+	}
 	// Running out of verbs hangs up, like Hangup.
 	c.setEnd(callEnd{status: callstatus.Completed, cause: accounting.CauseCalleeHangup,
 		code: 200})
