@@ -2,6 +2,7 @@ package sip
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -146,5 +147,39 @@ func TestCallPeerToPeerMedia(t *testing.T) {
 	p := e.waitCallback("completed")
 	if c := e.cdr(p.Get("CallSid")); c.MediaMode != "peer_to_peer" {
 		t.Errorf("cdr media mode %q", c.MediaMode)
+	}
+}
+
+// TestCallSRTPServiceOff checks that with the account's srtp service off
+// the dialled leg is offered plain RTP although the caller offered SDES.
+func TestCallSRTPServiceOff(t *testing.T) {
+	tests := []struct {
+		name    string
+		on      bool
+		wantKey bool // the callee's offer carries a=crypto
+	}{{"srtp on mirrors", true, true}, {"srtp off is plain", false, false}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newCCEnv(t)
+			e.store.SetService(t.Context(), e.acct.SID, tenancy.ServiceSRTP,
+				func(s *tenancy.Service) error { s.Enabled = tt.on; return nil })
+			bob := newCCUA(t, "bob")
+			bob.setAnswer(func(d *sipgo.DialogServerSession) { d.Respond(486, "Busy", nil) })
+			e.app.doc("/voice", `<Response><Dial><Sip>`+bob.uri("bob")+`</Sip></Dial></Response>`)
+			alice := newCCUA(t, "alice")
+			alice.srtp = true
+			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+			defer cancel()
+			d, _ := alice.call(ctx, e.addr, "+14155550100")
+			d.WaitAnswer(ctx, sipgo.AnswerOptions{})
+			invites := bob.invitesSeen()
+			if len(invites) != 1 {
+				t.Fatalf("callee saw %d INVITEs", len(invites))
+			}
+			offer := string(invites[0].Body())
+			if got := strings.Contains(offer, "a=crypto"); got != tt.wantKey {
+				t.Errorf("callee offer has a=crypto %v, want %v", got, tt.wantKey)
+			}
+		})
 	}
 }

@@ -337,6 +337,7 @@ type ccUA struct {
 	dc     *sipgo.DialogClientCache
 	ds     *sipgo.DialogServerCache
 	answer func(d *sipgo.DialogServerSession)
+	srtp   bool // offer SDES-SRTP
 
 	mu      sync.Mutex
 	invites []*sipmsg.Request // guarded by mu
@@ -486,11 +487,17 @@ func (u *ccUA) setAnswer(f func(d *sipgo.DialogServerSession)) {
 // UA's RTP socket.
 func (u *ccUA) sdp() []byte {
 	port := u.rtp.LocalAddr().(*net.UDPAddr).Port
+	proto, crypto := "RTP/AVP", ""
+	if u.srtp {
+		proto = "RTP/SAVP"
+		crypto = "a=crypto:1 AES_CM_128_HMAC_SHA1_80 " +
+			"inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz\r\n"
+	}
 
 	return []byte(fmt.Sprintf("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\n"+
-		"c=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio %d RTP/AVP 0 101\r\n"+
+		"c=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio %d %s 0 101\r\n"+
 		"a=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\n"+
-		"a=fmtp:101 0-16\r\na=sendrecv\r\n", port))
+		"a=fmtp:101 0-16\r\n%sa=sendrecv\r\n", port, proto, crypto))
 }
 
 // answerNow answers with 180 then 200.

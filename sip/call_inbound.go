@@ -56,6 +56,7 @@ func (cc *CallControl) newInboundCall(ctx context.Context, in *InboundCall) (*ca
 		"direction", "inbound")
 	c.parent = newLeg(c, c.sid, callID, media.LegA)
 	c.parent.uas = uas
+	c.secure = (in.Domain != nil && in.Domain.Secure) || (in.Trunk != nil && in.Trunk.Secure)
 	sess, err := cc.newSession(ctx, c)
 	if err != nil {
 		cc.adm.release(in.Account.SID)
@@ -78,25 +79,36 @@ func trunkSIDOf(in *InboundCall) string {
 	return ""
 }
 
-// newSession starts the call's media session as the account's media_relay
-// service says: relayed unless the service is off or set to peer_to_peer.
-// Without a media engine it returns nil (SDP passes through).
+// newSession starts the call's media session as the account's services
+// say: relayed unless media_relay is off or set to peer_to_peer. The
+// caller's leg must use SRTP when it came through a secure domain or
+// trunk; the dialled legs mirror the caller's choice while the srtp
+// service is on and use plain RTP when it is off. Without a media engine
+// it returns nil (SDP passes through).
 func (cc *CallControl) newSession(ctx context.Context, c *call) (*media.Session, error) {
 	if cc.cfg.Media == nil {
 		return nil, nil
 	}
-	mode := media.ModeRelay
+	opts := media.SessionOptions{CallID: c.sid, Tenant: c.acct.SID, Mode: media.ModeRelay}
 	svc, err := cc.cfg.Directory.ServiceSetting(ctx, c.acct.SID, tenancy.ServiceMediaRelay)
 	if err != nil {
 		return nil, err
 	}
 	if !svc.Enabled || svc.Options["media_mode"] == string(tenancy.MediaPeerToPeer) {
-		mode = media.ModePeerToPeer
+		opts.Mode = media.ModePeerToPeer
+	}
+	srtp, err := cc.cfg.Directory.ServiceSetting(ctx, c.acct.SID, tenancy.ServiceSRTP)
+	if err != nil {
+		return nil, err
+	}
+	if !srtp.Enabled {
+		opts.SRTP[media.LegB] = media.SRTPOff
+	}
+	if c.secure {
+		opts.SRTP[media.LegA] = media.SRTPRequire
 	}
 
-	return cc.cfg.Media.NewSession(media.SessionOptions{
-		CallID: c.sid, Tenant: c.acct.SID, Mode: mode,
-	})
+	return cc.cfg.Media.NewSession(opts)
 }
 
 // identityOf returns a number as E.164 when the URI's user is one, else

@@ -121,6 +121,7 @@ type call struct {
 	trunkSID  string
 	outbound  *createReq // set for API calls
 	hooks     hookSettings
+	secure    bool // came through a secure domain or trunk: SRTP required
 	timeLimit time.Duration
 	finalSent chan struct{} // closed once the parent INVITE has a final response
 	finalOnce sync.Once
