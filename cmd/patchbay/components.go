@@ -103,6 +103,10 @@ func (s *server) openMedia() error {
 	if quarantine == 0 {
 		quarantine = -1 // conf's 0 means off; the engine's 0 means default
 	}
+	spool := filepath.Join(s.cfg.DataDir, "recordings", "spool")
+	if err := os.MkdirAll(spool, 0o700); err != nil {
+		return fmt.Errorf("%w: %w", errDataDir, err)
+	}
 	engine, err := media.NewEngine(media.Config{
 		PortMin:      m.Ports.Min,
 		PortMax:      m.Ports.Max,
@@ -110,6 +114,7 @@ func (s *server) openMedia() error {
 		PublicAddr:   m.PublicAddr,
 		MediaTimeout: m.Timeout,
 		Quarantine:   quarantine,
+		RecordDir:    spool,
 		Logger:       s.log.With("component", "media"),
 		Registerer:   s.registry,
 	})
