@@ -268,3 +268,29 @@ func TestCallsAPITimeLimitEndsCall(t *testing.T) {
 		t.Errorf("cdr %s %s", c.Status, c.Cause)
 	}
 }
+
+func TestCallsAPIApplicationSid(t *testing.T) {
+	e := newCCEnv(t)
+	api := e.apiServer()
+	bob := newCCUA(t, "bob")
+	app, err := e.store.CreateApplication(t.Context(), &tenancy.Application{
+		AccountSID: e.acct.SID, FriendlyName: "ivr", VoiceURL: e.app.url("/ivr"),
+		VoiceMethod: "GET", StatusCallback: e.app.url("/status")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.app.doc("/ivr", `<Response><Hangup/></Response>`)
+	status, body := e.post(api, e.callsPath()+".json", url.Values{
+		"To": {bob.uri("bob")}, "From": {"+14155550199"}, "ApplicationSid": {app.SID}})
+	if status != http.StatusCreated {
+		t.Fatalf("create = %d %v", status, body)
+	}
+	ivr := e.waitRequests("/ivr", 1)[0]
+	if ivr.Get("CallSid") != body["sid"] {
+		t.Errorf("application request = %v", ivr)
+	}
+	waitSignal(t, bob.byes, "the BYE of the application's Hangup")
+	if c := e.cdr(body["sid"].(string)); c.ApplicationSID != app.SID {
+		t.Errorf("cdr application sid %q", c.ApplicationSID)
+	}
+}
