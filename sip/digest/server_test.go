@@ -370,3 +370,29 @@ func TestAlgorithmsOption(t *testing.T) {
 		})
 	}
 }
+
+// TestUnusedNonceBelowWatermark checks that a nonce never used, issued
+// before one the full table forgot, is refused as stale: the table cannot
+// tell it from a forgotten one.
+func TestUnusedNonceBelowWatermark(t *testing.T) {
+	clock := newFakeClock()
+	s := NewServer(Options{Now: clock.Now, MaxTrackedNonces: 2})
+	ha1 := mustHA1(t, MD5, "alice", "acme.example", "s3cret")
+	unused := s.Challenges("acme.example", false)[1]
+	for range 3 {
+		clock.Advance(time.Millisecond)
+		ch := s.Challenges("acme.example", false)[1]
+		if err := s.Verify("REGISTER", answer(t, ch, "alice", "s3cret", "00000001"),
+			ha1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	late := answer(t, unused, "alice", "s3cret", "00000001")
+	if err := s.Verify("REGISTER", late, ha1); !errors.Is(err, ErrStale) {
+		t.Errorf("unused nonce below the watermark: %v, want ErrStale", err)
+	}
+	fresh := answer(t, s.Challenges("acme.example", false)[1], "alice", "s3cret", "00000001")
+	if err := s.Verify("REGISTER", fresh, ha1); err != nil {
+		t.Errorf("a fresh nonce after eviction: %v", err)
+	}
+}

@@ -108,12 +108,9 @@ func (r *Redis) Apply(ctx context.Context, u Update) ([]Binding, error) {
 		if ttl <= 0 && b.Expires.After(now) {
 			ttl = 1
 		}
-		p, err := json.Marshal(payload{
-			Received: addrString(b.Received), Transport: b.Transport,
-			UserAgent: b.UserAgent, Node: b.Node,
-		})
+		p, err := encodePayload(b)
 		if err != nil {
-			return nil, fmt.Errorf("location: encode binding: %w", err)
+			return nil, err
 		}
 		args = append(args, b.Contact, ttl, p)
 	}
@@ -224,6 +221,20 @@ func decodeBinding(v string) (Binding, error) {
 	b.Transport, b.UserAgent, b.Node = p.Transport, p.UserAgent, p.Node
 
 	return b, nil
+}
+
+// encodePayload is the JSON part of b's stored value; the script puts the
+// CSeq and Call-ID in front of it.
+func encodePayload(b *Binding) ([]byte, error) {
+	p, err := json.Marshal(payload{
+		Received: addrString(b.Received), Transport: b.Transport,
+		UserAgent: b.UserAgent, Node: b.Node,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("location: encode binding: %w", err)
+	}
+
+	return p, nil
 }
 
 func addrString(a netip.AddrPort) string {
