@@ -17,6 +17,7 @@ import (
 type legRow struct {
 	sid, status, cause string
 	ended              bool
+	endedAt            int64 // Unix ms; 0 while open
 }
 
 // readLegs opens the server's database file (after the server closed it)
@@ -35,7 +36,8 @@ func readLegs(t *testing.T, dataDir string) []legRow {
 func queryLegs(t *testing.T, ctx context.Context, db *sql.DB) []legRow {
 	t.Helper()
 	rows, err := db.QueryContext(ctx,
-		`SELECT sid, status, end_cause, ended IS NOT NULL FROM accounting_cdrs ORDER BY created`)
+		`SELECT sid, status, end_cause, COALESCE(ended, 0) FROM accounting_cdrs
+		 ORDER BY created, sid`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,9 +45,10 @@ func queryLegs(t *testing.T, ctx context.Context, db *sql.DB) []legRow {
 	var legs []legRow
 	for rows.Next() {
 		var l legRow
-		if err := rows.Scan(&l.sid, &l.status, &l.cause, &l.ended); err != nil {
+		if err := rows.Scan(&l.sid, &l.status, &l.cause, &l.endedAt); err != nil {
 			t.Fatal(err)
 		}
+		l.ended = l.endedAt != 0
 		legs = append(legs, l)
 	}
 	if err := rows.Err(); err != nil {
