@@ -3,6 +3,7 @@ package sip
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -386,4 +387,29 @@ func TestEndAccountCalls(t *testing.T) {
 	if c := e.cdr(p.Get("CallSid")); c.Cause != "limit" {
 		t.Errorf("cdr cause %s, want limit", c.Cause)
 	}
+}
+
+func TestCallNumberSendDigits(t *testing.T) {
+	e := newCCEnv(t)
+	bob := newCCUA(t, "bob")
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	tk, _ := e.store.CreateTrunk(ctx, &tenancy.Trunk{AccountSID: e.acct.SID})
+	e.store.CreateOriginationURI(ctx, e.acct.SID, &tenancy.OriginationURI{TrunkSID: tk.SID,
+		SIPURL: bob.uri("x"), Priority: 10, Weight: 10, Enabled: true})
+	e.app.doc("/voice", `<Response><Dial><Number sendDigits="1w#">+14155550123</Number>`+
+		`</Dial></Response>`)
+	_, d := e.answered(ctx, "+14155550100")
+	deadline := time.Now().Add(5 * time.Second)
+	for len(bob.infosSeen()) < 2 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	var got []string
+	for _, r := range bob.infosSeen() {
+		got = append(got, strings.Fields(string(r.Body()))[0])
+	}
+	if strings.Join(got, " ") != "Signal=1 Signal=#" {
+		t.Errorf("callee INFOs = %v", got)
+	}
+	d.Bye(ctx)
 }

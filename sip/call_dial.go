@@ -291,6 +291,7 @@ func (ds *dialState) invite(ctx context.Context, t dialTarget,
 		return nil, nil, 0, err
 	}
 	l := newLeg(c, newCallSID(), sipmsg.GenerateTagN(24), media.LegB)
+	l.sendDigits = t.noun.SendDigits
 	req := c.childInvite(ua, l, uri, ds.d.CallerID, ds.offer)
 	c.cc.addLeg(l.callID, l)
 	c.openCDR(accounting.LegStart{

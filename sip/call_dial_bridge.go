@@ -39,6 +39,11 @@ func (ds *dialState) bridge(ctx context.Context) (callstatus.Status, time.Durati
 	start := time.Now()
 	c.cdrEvent(b.sid, true)
 	rec := ds.startRecording(ctx)
+	if b.sendDigits != "" {
+		dctx, stopDigits := context.WithCancel(ctx)
+		defer stopDigits()
+		go b.sendInfoDigits(dctx, b.sendDigits)
+	}
 	cause := ds.hold(ctx)
 	ds.stopRecording(rec)
 	c.parent.peer.Store(nil)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/emiago/sipgo"
 	sipmsg "github.com/emiago/sipgo/sip"
@@ -21,6 +22,9 @@ type leg struct {
 	uas    *sipgo.DialogServerSession
 	uac    *sipgo.DialogClientSession
 	mleg   media.Leg
+
+	// sendDigits are DTMF keys sent to a dialled number once it answers.
+	sendDigits string
 
 	gone     chan struct{} // closed when the far end sent BYE
 	goneOnce sync.Once
@@ -181,6 +185,24 @@ func (l *leg) ackReinvite(answer []byte) error {
 	}
 
 	return l.uac.WriteRequest(ack)
+}
+
+// sendInfoDigits sends digits to the far end as SIP INFO
+// application/dtmf-relay requests (RFC 6086), one per key, a 'w' waiting
+// half a second. It stops at the first failure or when ctx ends.
+func (l *leg) sendInfoDigits(ctx context.Context, digits string) {
+	for _, d := range digits {
+		if d == 'w' || d == 'W' {
+			pauseFor(ctx, 500*time.Millisecond)
+
+			continue
+		}
+		body := []byte("Signal=" + string(d) + "\r\nDuration=160\r\n")
+		res, err := l.request(ctx, sipmsg.INFO, body, "application/dtmf-relay")
+		if err != nil || !res.IsSuccess() || ctx.Err() != nil {
+			return
+		}
+	}
 }
 
 // respondStatus answers req on tx with a bodiless final response; a nil
