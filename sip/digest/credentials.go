@@ -172,6 +172,10 @@ func (p *paramParser) quoted(name string) (string, error) {
 		ch := p.s[p.i]
 		switch {
 		case ch == '\\' && p.i+1 < len(p.s):
+			if next := p.s[p.i+1]; next == '\r' || next == '\n' {
+				return "", fmt.Errorf("%w: escaped line break in parameter %q",
+					ErrMalformed, name)
+			}
 			if !escaped {
 				b.WriteString(p.s[start:p.i])
 				escaped = true

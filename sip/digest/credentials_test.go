@@ -79,6 +79,7 @@ func TestParseCredentialsEdges(t *testing.T) {
 		{"bad name", "Digest =x", "expected a parameter name"},
 		{"control char", "Digest username=\"a\x01\"", "control character"},
 		{"trailing backslash", `Digest username="a\`, "unterminated"},
+		{"escaped line feed", "Digest username=\"a\\\nb\"", "escaped line break"},
 		{"too long", "Digest username=\"" + strings.Repeat("a", maxHeaderLen) + "\"",
 			"longer than"},
 	}

@@ -124,13 +124,16 @@ func (s *Server) Challenges(realm string, stale bool) []string {
 	return out
 }
 
-// writeQuoted writes v with '"' and '\' escaped (RFC 3261 quoted-pair).
+// writeQuoted writes v with '"', '\' and control characters escaped as
+// quoted-pairs (RFC 3261 section 25.1). CR and LF cannot be escaped and
+// are written as they are; callers never pass them.
 func writeQuoted(b *strings.Builder, v string) {
 	for i := 0; i < len(v); i++ {
-		if v[i] == '"' || v[i] == '\\' {
+		c := v[i]
+		if c == '"' || c == '\\' || c == 0x7f || c < 0x20 && c != '\r' && c != '\n' {
 			b.WriteByte('\\')
 		}
-		b.WriteByte(v[i])
+		b.WriteByte(c)
 	}
 }
 
