@@ -20,6 +20,8 @@ func runFlood(ctx context.Context, args []string) error {
 	duration := fs.Duration("duration", 30*time.Second, "how long to send")
 	method := fs.String("method", "OPTIONS", "request method: OPTIONS, REGISTER or INVITE")
 	domain := fs.String("domain", "flood.invalid", "domain in the Request-URI")
+	source := fs.String("source", "", "local IP to send from, e.g. 127.0.0.2, so that on "+
+		"loopback the flood and honest traffic are different sources (default: the system's)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -27,7 +29,15 @@ func runFlood(ctx context.Context, args []string) error {
 		return fmt.Errorf("flood: -rate and -duration must be positive")
 	}
 
-	conn, err := net.Dial("udp", *target)
+	var dialer net.Dialer
+	if *source != "" {
+		ip := net.ParseIP(*source)
+		if ip == nil {
+			return fmt.Errorf("flood: -source %q: not an IP address", *source)
+		}
+		dialer.LocalAddr = &net.UDPAddr{IP: ip}
+	}
+	conn, err := dialer.DialContext(ctx, "udp", *target)
 	if err != nil {
 		return fmt.Errorf("flood: %w", err)
 	}
