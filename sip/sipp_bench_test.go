@@ -167,7 +167,7 @@ func rated(ctx context.Context, b *testing.B, dir string, r sippRun) (float64, i
 	}
 	if res.failed > 0 {
 		b.Logf("sipp %s: %d failed: %s; first errors:\n%s", r.name, res.failed,
-			failureKinds(res.errors), head(res.errors, 1500))
+			failureKinds(res.errors), redactAuth(head(res.errors, 1500)))
 	}
 
 	return float64(res.succeeded) / secs, res.failed

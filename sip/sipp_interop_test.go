@@ -33,7 +33,7 @@ type sippResult struct {
 
 func (r sippResult) String() string {
 	return fmt.Sprintf("exit %d, %d succeeded, %d failed\nerrors:\n%s\nmessages:\n%s",
-		r.exit, r.succeeded, r.failed, r.errors, tail(r.messages, 6000))
+		r.exit, r.succeeded, r.failed, redactAuth(r.errors), redactAuth(tail(r.messages, 6000)))
 }
 
 // sippUser is an injection line for user of acme.test: user, domain, the
@@ -356,4 +356,30 @@ func tail(s string, n int) string {
 	}
 
 	return "..." + s[len(s)-n:]
+}
+
+// redactAuth replaces the values of Authorization and Proxy-Authorization
+// lines in a sipp trace: digest responses are not printed, not even test
+// ones.
+func redactAuth(trace string) string {
+	lines := strings.Split(trace, "\n")
+	for i, l := range lines {
+		name, _, ok := strings.Cut(strings.TrimSpace(l), ":")
+		if ok && (strings.EqualFold(name, "Authorization") ||
+			strings.EqualFold(name, "Proxy-Authorization")) {
+			lines[i] = name + ": (redacted)"
+		}
+	}
+
+	return strings.Join(lines, "\n")
+}
+
+func TestRedactAuth(t *testing.T) {
+	in := "REGISTER sip:acme.test SIP/2.0\n      Authorization: Digest response=\"abc\"\n" +
+		"proxy-authorization: Digest response=\"def\"\nTo: <sip:alice@acme.test>"
+	got := redactAuth(in)
+	if strings.Contains(got, "abc") || strings.Contains(got, "def") ||
+		!strings.Contains(got, "To: <sip:alice@acme.test>") {
+		t.Errorf("redactAuth left %q", got)
+	}
 }
