@@ -180,3 +180,18 @@ func seqOf(b []byte) uint16 { return binary.BigEndian.Uint16(b[2:]) }
 func (l *legConn) sessAddrForTest() netip.AddrPort {
 	return netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(l.pair.port))
 }
+
+// settledStats returns the session's stats once done reports them
+// complete, or the last ones read after a second: counters are updated by
+// the relay goroutines just after the packets they count are sent.
+func settledStats(t testing.TB, s *Session, done func(Stats) bool) Stats {
+	t.Helper()
+	deadline := time.Now().Add(time.Second)
+	st := s.Stats()
+	for !done(st) && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+		st = s.Stats()
+	}
+
+	return st
+}

@@ -44,7 +44,11 @@ func TestRelayBothWays(t *testing.T) {
 			}
 		})
 	}
-	st := s.Stats()
+	// The relay counts a packet after sending it, so the receiver may see
+	// the last packet an instant before the counter does.
+	st := settledStats(t, s, func(st Stats) bool {
+		return st.Legs[0].PacketsOut == 20 && st.Legs[1].PacketsOut == 20
+	})
 	for leg, want := range []uint64{20, 20} {
 		if st.Legs[leg].PacketsIn != want || st.Legs[leg].PacketsOut != want {
 			t.Errorf("leg %d: in %d out %d, want %d each", leg, st.Legs[leg].PacketsIn,
@@ -89,7 +93,8 @@ func TestRelayLatchingAndStrictSource(t *testing.T) {
 	if _, _, ok := b.recv(200 * time.Millisecond); ok {
 		t.Fatal("packet from an unlatched source was relayed")
 	}
-	if got := s.Stats().Legs[LegA].DroppedSource; got != 1 {
+	dropped := func(st Stats) bool { return st.Legs[LegA].DroppedSource == 1 }
+	if got := settledStats(t, s, dropped).Legs[LegA].DroppedSource; got != 1 {
 		t.Fatalf("DroppedSource = %d, want 1", got)
 	}
 	if got := s.Stats().Legs[LegA].Latched; got.Port() != uint16(nat.port()) {
@@ -145,12 +150,14 @@ func TestRelayRTCP(t *testing.T) {
 	if _, _, ok := aRTCP.recv(time.Second); !ok {
 		t.Fatal("receiver report not relayed to A")
 	}
-	rtt := s.Stats().Legs[LegB].RTT
-	if rtt < 15*time.Millisecond || rtt > time.Second {
+	st := settledStats(t, s, func(st Stats) bool {
+		return st.Legs[LegB].RTT != 0 && st.Legs[LegB].RTCPOut == 1
+	})
+	if rtt := st.Legs[LegB].RTT; rtt < 15*time.Millisecond || rtt > time.Second {
 		t.Fatalf("leg B RTT = %v, want about 20ms", rtt)
 	}
-	if s.Stats().Legs[LegA].RTCPIn != 1 || s.Stats().Legs[LegB].RTCPOut != 1 {
-		t.Fatalf("rtcp counters: %+v", s.Stats())
+	if st.Legs[LegA].RTCPIn != 1 || st.Legs[LegB].RTCPOut != 1 {
+		t.Fatalf("rtcp counters: %+v", st)
 	}
 }
 
