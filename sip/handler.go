@@ -119,11 +119,11 @@ func (s *Server) send(r *request, res *sipmsg.Response) {
 	if r.tx == nil {
 		return
 	}
-	if err := r.tx.Respond(res); err != nil {
-		s.log.Debug("respond failed", "method", string(r.req.Method), "error", err)
-	}
 	if !res.IsProvisional() {
 		s.m.answered(string(r.req.Method), int(res.StatusCode))
+	}
+	if err := r.tx.Respond(res); err != nil {
+		s.log.Debug("respond failed", "method", string(r.req.Method), "error", err)
 	}
 }
 

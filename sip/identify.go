@@ -171,6 +171,11 @@ func (s *Server) handleDeviceCall(ctx context.Context, r *request) {
 		s.reply(r, errForbidden)
 		return
 	}
+	if dst == nil && s.isOurHost(r.req.Recipient.Host) {
+		// Dialled by this server's address (sip:bob@edge): the caller's
+		// own domain is meant.
+		dst = src
+	}
 	user, ok := s.authDevice(ctx, r, src)
 	if !ok {
 		return

@@ -3,6 +3,7 @@ package sip
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"time"
 
@@ -47,7 +48,8 @@ func (s *Server) proxyToUser(ctx context.Context, r *request, d *tenancy.Domain)
 		s.reply(r, errLoop)
 		return
 	}
-	bindings, err := s.loc.Lookup(ctx, aorOf(r.req.Recipient))
+	aor := strings.ToLower(r.req.Recipient.User + "@" + d.DomainName)
+	bindings, err := s.loc.Lookup(ctx, aor)
 	if err != nil {
 		s.reply(r, refuse(errInternal, err))
 		return

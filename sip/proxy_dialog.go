@@ -35,14 +35,11 @@ func (u upstream) upstreamCopy(res *sipmsg.Response) *sipmsg.Response {
 // falling back to the transport for 2xx the transaction no longer takes.
 func (u upstream) relay(res *sipmsg.Response) {
 	out := u.upstreamCopy(res)
-	if err := u.r.tx.Respond(out); err != nil {
-		if out.IsSuccess() {
-			u.relayStateless(res)
-		}
-		return
-	}
 	if !out.IsProvisional() {
 		u.s.m.answered(string(u.r.req.Method), int(out.StatusCode))
+	}
+	if err := u.r.tx.Respond(out); err != nil && out.IsSuccess() {
+		u.relayStateless(res)
 	}
 }
 

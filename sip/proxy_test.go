@@ -336,3 +336,17 @@ func TestProxyMessage(t *testing.T) {
 		t.Fatalf("delivered %q with Record-Route %v", got.Body(), got.GetHeader("Record-Route"))
 	}
 }
+
+// TestCallByServerAddress: a device that dials sip:bob@<edge address>
+// reaches bob of its own domain.
+func TestCallByServerAddress(t *testing.T) {
+	e := newEnv(t)
+	alice := e.phone("udp", "alice", "acme.test", "alice-pw")
+	bob := e.phone("udp", "bob", "acme.test", "bob-pw")
+	bob.mustRegister()
+	_, tx := alice.invite("bob", "127.0.0.1")
+	if res := alice.final(tx); res == nil || res.StatusCode != 200 {
+		t.Fatalf("call by address: %v", res)
+	}
+	bob.waitFor(sipmsg.INVITE, time.Second)
+}

@@ -82,6 +82,27 @@ func (s *Server) ourURI(transport, token string) sipmsg.Uri {
 		UriParams: params}
 }
 
+// isOurHost reports whether host is this server's public host or the IP of
+// one of its listeners.
+func (s *Server) isOurHost(host string) bool {
+	if strings.EqualFold(host, s.publicHost()) {
+		return true
+	}
+	ip, err := netip.ParseAddr(strings.Trim(host, "[]"))
+	if err != nil {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, l := range s.listeners {
+		if ap, err := netip.ParseAddrPort(l.addr.String()); err == nil && ap.Addr() == ip {
+			return true
+		}
+	}
+
+	return false
+}
+
 // isOurs reports whether uri names this server (host and a listen port).
 func (s *Server) isOurs(uri sipmsg.Uri) bool {
 	if !strings.EqualFold(uri.Host, s.publicHost()) {
