@@ -11,6 +11,7 @@ import (
 	"time"
 
 	sipmsg "github.com/emiago/sipgo/sip"
+	idigest "github.com/icholy/digest"
 )
 
 // floodDatagram is one distinct OPTIONS request from a scanner at local.
@@ -213,4 +214,72 @@ func TestSystemPasswordGuessing(t *testing.T) {
 		t.Errorf("alice from another source registered %d/3 times during the ban",
 			okCount.Load())
 	}
+}
+
+// TestSystemRetransmittedRegister sends one authorized REGISTER many
+// times, as a phone does over UDP when answers are slow: the copies after
+// the first are replays of its nonce count and earn fresh challenges, but
+// they must not get the phone's address banned.
+func TestSystemRetransmittedRegister(t *testing.T) {
+	const failures = 3
+	r := startServer(t, testConfig(t, map[string]string{
+		"PATCHBAY_SIP_GUARD_AUTH_FAILURES": fmt.Sprint(failures),
+	}))
+	tn := provision(t, r.base, "retrans.test", nil)
+	p := newPhone(t, "127.0.0.7", r.sipAddr(), tn.domain, "alice")
+
+	challenge := p.challengeOf(t, "alice")
+	req := sipmsg.NewRequest(sipmsg.REGISTER, sipmsg.Uri{Scheme: "sip", Host: p.domain})
+	aor := sipmsg.Uri{Scheme: "sip", User: p.user, Host: p.domain}
+	req.AppendHeader(&sipmsg.ToHeader{Address: aor})
+	from := &sipmsg.FromHeader{Address: aor, Params: sipmsg.NewParams()}
+	from.Params.Add("tag", "retrans")
+	req.AppendHeader(from)
+	contact := p.contact
+	req.AppendHeader(&contact)
+	req.AppendHeader(sipmsg.NewHeader("Expires", "300"))
+	cred, err := idigest.Digest(parseChallenge(t, challenge), idigest.Options{
+		Method: "REGISTER", URI: req.Recipient.Addr(), Username: p.user, Password: p.pass,
+		Count: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.AppendHeader(sipmsg.NewHeader("Authorization", cred.String()))
+	req.SetDestination(p.target)
+
+	var codes []int
+	for range 3 * failures {
+		ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
+		res, err := p.cli.Do(ctx, req.Clone())
+		cancel()
+		if err != nil {
+			t.Fatalf("copy %d of the REGISTER: %v", len(codes)+1, err)
+		}
+		codes = append(codes, int(res.StatusCode))
+	}
+	if codes[0] != 200 || codes[len(codes)-1] != 401 {
+		t.Errorf("answers to the copies %v, want 200 then fresh 401 challenges", codes)
+	}
+	replays := r.metricValue(t, "patchbay_sip_auth_failures_total", `reason="replay"`)
+	if replays < failures {
+		t.Errorf("%v replays counted, want at least %d (the copies)", replays, failures)
+	}
+	if code, err := p.register(t.Context()); code != 200 {
+		t.Errorf("REGISTER after the copies: %d %v, want 200 (source not banned)", code, err)
+	}
+}
+
+// parseChallenge returns the first digest challenge of res.
+func parseChallenge(t *testing.T, res *sipmsg.Response) *idigest.Challenge {
+	t.Helper()
+	h := res.GetHeader("WWW-Authenticate")
+	if h == nil {
+		t.Fatalf("no challenge in %d %s", res.StatusCode, res.Reason)
+	}
+	chal, err := idigest.ParseChallenge(h.Value())
+	if err != nil {
+		t.Fatalf("challenge %q: %v", h.Value(), err)
+	}
+
+	return chal
 }
