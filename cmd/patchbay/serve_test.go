@@ -160,9 +160,7 @@ func TestServeDrain(t *testing.T) {
 				t.Fatalf("Run returned %v with a request in flight", err)
 			case <-time.After(100 * time.Millisecond):
 			}
-			if !r.srv.draining.Load() {
-				t.Error("server not marked draining")
-			}
+			waitDraining(t, r.srv)
 			switch {
 			case tt.release:
 				close(release)
@@ -350,3 +348,15 @@ func TestServeDrainers(t *testing.T) {
 }
 
 func benchConfig(b *testing.B) *conf.Config { return testConfig(b, nil) }
+
+// waitDraining fails the test unless s starts draining within 5s.
+func waitDraining(t *testing.T, s *server) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
+		if s.draining.Load() {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Error("server not marked draining")
+}
