@@ -152,11 +152,11 @@ func (s *server) openSIP(ctx context.Context) error {
 		MaxMessageBytes:   c.MaxMessageBytes,
 		TrustedSources:    c.TrustedSources,
 		AuthExemptSources: c.AuthExemptSources,
-		Guard:             sip.GuardConfig(c.Guard),
+		Guard:             guardConfig(c.Guard),
 		NodeID:            s.cfg.Accounting.NodeID,
 		RingTimeout:       c.RingTimeout,
 		TrunkTimeout:      c.TrunkTimeout,
-		CacheTTL:          c.CacheTTL,
+		CacheTTL:          cacheTTL(c.CacheTTL),
 		Logger:            s.log,
 		Registerer:        s.registry,
 	}, s.store, loc)
@@ -213,7 +213,7 @@ func (s *server) openCalls(ctx context.Context) error {
 	s.voice.webhooks = webhook.New(webhook.Config{
 		ConnectTimeout: w.ConnectTimeout,
 		Timeout:        w.Timeout,
-		MaxRedirects:   w.MaxRedirects,
+		MaxRedirects:   maxRedirects(w.MaxRedirects),
 		MaxBodyBytes:   int(w.MaxResponseBytes),
 		Logger:         s.log,
 	})
@@ -222,7 +222,7 @@ func (s *server) openCalls(ctx context.Context) error {
 	outbox, err := webhook.OpenOutbox(ctx, s.db, webhook.OutboxConfig{
 		Client:      s.voice.webhooks,
 		Tokens:      s.authToken,
-		MaxAttempts: w.RetryMax,
+		MaxAttempts: outboxAttempts(w.RetryMax),
 		Logger:      s.log,
 	})
 	if err != nil {
