@@ -148,7 +148,7 @@ func (s *server) openSIP(ctx context.Context) error {
 		MinExpires:        c.RegistrationMinExpires,
 		MaxExpires:        c.RegistrationMaxExpires,
 		NonceTTL:          c.NonceTTL,
-		NonceSecret:       []byte(c.NonceSecret),
+		NonceSecret:       nonceSecret(c.NonceSecret),
 		MaxMessageBytes:   c.MaxMessageBytes,
 		TrustedSources:    c.TrustedSources,
 		AuthExemptSources: c.AuthExemptSources,

@@ -40,3 +40,14 @@ func maxRedirects(n int) int { return offIfZero(n) }
 // outboxAttempts is the status-callback outbox's attempt limit for
 // webhooks.retry_max retries: the first attempt plus the retries.
 func outboxAttempts(retryMax int) int { return retryMax + 1 }
+
+// nonceSecret is the digest nonce key for sip.nonce_secret: nil when unset,
+// so that the SIP edge draws a random key. An empty but non-nil slice would
+// key the nonces with nothing, letting anyone mint them.
+func nonceSecret(s string) []byte {
+	if s == "" {
+		return nil
+	}
+
+	return []byte(s)
+}

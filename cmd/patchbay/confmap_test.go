@@ -25,6 +25,8 @@ func TestConfMapping(t *testing.T) {
 		{"redirects kept", maxRedirects(3), 3},
 		{"no retries is one attempt", outboxAttempts(0), 1},
 		{"ten retries", outboxAttempts(10), 11},
+		{"no nonce secret is nil", nonceSecret("") == nil, true},
+		{"nonce secret kept", string(nonceSecret("shared-secret-0123")), "shared-secret-0123"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
