@@ -1,12 +1,14 @@
 package sip
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"fmt"
 	"net"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -34,6 +36,8 @@ type phone struct {
 	// answer decides how an incoming INVITE is answered; nil: 180 then 200.
 	answer func(req *sipmsg.Request, tx sipmsg.ServerTransaction)
 
+	cancels *atomic.Int32 // CANCEL requests read off the wire
+
 	mu        sync.Mutex
 	received  []*sipmsg.Request // requests that reached this phone
 	answered  *sipmsg.Request   // the last INVITE answered 200
@@ -44,12 +48,21 @@ type phone struct {
 // newPhone starts a phone listening on 127.0.0.1:0 for transport.
 func newPhone(t testing.TB, transport, server, user, domain, password string) *phone {
 	t.Helper()
+	var cancels atomic.Int32
+	countCancels := func(_ sipmsg.TransportReadProps, data []byte) ([]byte, error) {
+		if bytes.HasPrefix(data, []byte("CANCEL ")) {
+			cancels.Add(1)
+		}
+		return data, nil
+	}
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent("testphone"),
-		sipgo.WithUserAgenTLSConfig(&tls.Config{InsecureSkipVerify: true}))
+		sipgo.WithUserAgenTLSConfig(&tls.Config{InsecureSkipVerify: true}),
+		sipgo.WithUserAgentTransportLayerOptions(
+			sipmsg.WithTransportLayerReadFilter(countCancels)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &phone{t: t, ua: ua, transport: transport, server: server, user: user,
+	p := &phone{t: t, ua: ua, transport: transport, cancels: &cancels, server: server, user: user,
 		domain: domain, password: password, cseq: 1, callID: sipmsg.GenerateTagN(12),
 		got: make(chan *sipmsg.Request, 64)}
 	srv, err := sipgo.NewServer(ua)

@@ -114,6 +114,7 @@ type branch struct {
 	tx           sipmsg.ClientTransaction
 	ringing      bool // got a provisional: CANCEL allowed (RFC 3261 9.1)
 	cancelWanted bool
+	cancelSent   bool
 	done         bool
 }
 
@@ -319,6 +320,10 @@ func (f *fork) finish(cancelled bool) {
 // cancelBranch sends CANCEL for a ringing branch (RFC 3261 9.1) and drops
 // its transaction if no final response follows within cancelGrace.
 func (s *Server) cancelBranch(ctx context.Context, b *branch) {
+	if b.cancelSent {
+		return
+	}
+	b.cancelSent = true
 	c := newCancel(b.req)
 	tx, err := s.client.TransactionRequest(ctx, c, noBuild)
 	if err != nil {

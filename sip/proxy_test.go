@@ -350,3 +350,33 @@ func TestCallByServerAddress(t *testing.T) {
 	}
 	bob.waitFor(sipmsg.INVITE, time.Second)
 }
+
+// TestCancelSentOnce: a branch that starts ringing after another answered
+// gets one CANCEL, however many provisional responses it sends.
+func TestCancelSentOnce(t *testing.T) {
+	e := newEnv(t)
+	alice := e.phone("udp", "alice", "acme.test", "alice-pw")
+	desk := e.phone("udp", "bob", "acme.test", "bob-pw")
+	mobile := e.phone("udp", "bob", "acme.test", "bob-pw")
+	mobile.callID = "mobile-" + mobile.callID
+	desk.setAnswer(func(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+		tx.OnCancel(func(c *sipmsg.Request) { desk.got <- c })
+		time.Sleep(400 * time.Millisecond) // ring only once the mobile answered
+		for _, code := range []int{180, 183, 180} {
+			tx.Respond(sipmsg.NewResponseFromRequest(req, code, "Progress", nil))
+		}
+		<-tx.Done()
+	})
+	mobile.setAnswer(ringThenAnswer(mobile, 150*time.Millisecond))
+	desk.mustRegister()
+	mobile.mustRegister()
+	_, tx := alice.invite("bob", "acme.test")
+	if res := alice.final(tx); res == nil || res.StatusCode != 200 {
+		t.Fatalf("INVITE: %v", res)
+	}
+	desk.waitFor(sipmsg.CANCEL, 2*time.Second)
+	time.Sleep(300 * time.Millisecond)
+	if n := desk.cancels.Load(); n != 1 {
+		t.Fatalf("desk got %d CANCELs, want 1", n)
+	}
+}
