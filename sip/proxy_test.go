@@ -380,3 +380,36 @@ func TestCancelSentOnce(t *testing.T) {
 		t.Fatalf("desk got %d CANCELs, want 1", n)
 	}
 }
+
+// TestProxyDeadFlow: a callee whose TCP connection is gone fails the branch
+// quickly instead of ringing until Timer C.
+func TestProxyDeadFlow(t *testing.T) {
+	e := newEnv(t)
+	alice := e.phone("udp", "alice", "acme.test", "alice-pw")
+	bob := e.phone("tcp", "bob", "acme.test", "bob-pw")
+	bob.mustRegister()
+	bob.ua.Close()
+	time.Sleep(100 * time.Millisecond)
+	start := time.Now()
+	_, tx := alice.invite("bob", "acme.test")
+	res := alice.final(tx)
+	if res == nil || res.StatusCode < 400 {
+		t.Fatalf("call to a dead flow: %v", res)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Fatalf("took %s", d)
+	}
+}
+
+// TestDrainRefusesCalls: a draining server refuses new calls with 503 and
+// Retry-After.
+func TestDrainRefusesCalls(t *testing.T) {
+	e := newEnv(t)
+	alice := e.phone("udp", "alice", "acme.test", "alice-pw")
+	e.srv.Drain()
+	_, tx := alice.invite("bob", "acme.test")
+	res := alice.final(tx)
+	if res == nil || res.StatusCode != 503 || res.GetHeader("Retry-After") == nil {
+		t.Fatalf("draining: %v", res)
+	}
+}

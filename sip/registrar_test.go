@@ -279,3 +279,17 @@ func TestDigestAlgorithmsOrder(t *testing.T) {
 		t.Fatalf("challenges %v: want MD5 first", chals)
 	}
 }
+
+// TestRegisterExpiresCapped: an interval above MaxExpires is shortened.
+func TestRegisterExpiresCapped(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.MaxExpires = 600 * time.Second })
+	p := e.phone("udp", "alice", "acme.test", "alice-pw")
+	res := p.register(7200)
+	if res.StatusCode != 200 {
+		t.Fatalf("register: %d", res.StatusCode)
+	}
+	c := res.GetHeader("Contact").Value()
+	if !strings.Contains(c, "expires=600") && !strings.Contains(c, "expires=599") {
+		t.Fatalf("contact %s: want expires capped at 600", c)
+	}
+}
