@@ -207,11 +207,14 @@ func TestInboundTrunkCall(t *testing.T) {
 	cases := []struct {
 		name   string
 		number string
+		secure bool
 		setup  func(e *testEnv)
 		want   int
 		reason string
 	}{
 		{name: "own number", number: "+14155550100", want: 200},
+		{name: "secure trunk over udp", number: "+14155550100", secure: true, want: 403,
+			reason: "Secure Transport Required"},
 		{name: "number without plus", number: "14155550100", want: 200},
 		{name: "other account's number", number: "+14155550199", want: 404},
 		{name: "unknown number", number: "+14155550111", want: 404},
@@ -226,7 +229,7 @@ func TestInboundTrunkCall(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t)
-			e.dir.addTrunk(tenancy.Trunk{SID: trunkA, AccountSID: acctA},
+			e.dir.addTrunk(tenancy.Trunk{SID: trunkA, AccountSID: acctA, Secure: tc.secure},
 				mustPrefix("127.0.0.1/32"))
 			e.dir.addNumber(tenancy.IncomingNumber{SID: "PN1", AccountSID: acctA,
 				PhoneNumber: "+14155550100"}, "https://app.test/in")
