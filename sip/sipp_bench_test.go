@@ -166,8 +166,8 @@ func rated(ctx context.Context, b *testing.B, dir string, r sippRun) (float64, i
 		b.Fatalf("sipp %s: nothing succeeded: %v", r.name, res)
 	}
 	if res.failed > 0 {
-		b.Logf("sipp %s: %d failed: %s; first errors:\n%s", r.name, res.failed,
-			failureKinds(res.errors), redactAuth(head(res.errors, 1500)))
+		b.Logf("sipp %s: %d failed (%s): %s; first errors:\n%s", r.name, res.failed,
+			res.failures, failureKinds(res.errors), redactAuth(head(res.errors, 1500)))
 	}
 
 	return float64(res.succeeded) / secs, res.failed
@@ -221,6 +221,11 @@ func BenchmarkSIPpCall(b *testing.B) {
 		fields:  userLines(1, 1001, "u000000")})
 	b.ReportMetric(perSec, "calls/s")
 	b.ReportMetric(float64(failed), "failed")
+	if errs, err := os.ReadFile(filepath.Join(dir, "callee_errors.log")); err == nil &&
+		failed > 0 {
+		b.Logf("callee errors: %s; first:\n%s", failureKinds(string(errs)),
+			redactAuth(head(string(errs), 1500)))
+	}
 }
 
 // BenchmarkSIPpMemory registers PATCHBAY_BENCH_DEVICES distinct devices
@@ -306,11 +311,10 @@ func failureKinds(errs string) string {
 			}
 			continue
 		}
-		want, got, _ := strings.Cut(rest, ", received 'SIP/2.0 ")
+		want, got, _ := strings.Cut(rest, ", received '")
 		want, _, _ = strings.Cut(want, " (")
-		if len(got) > 3 {
-			got = got[:3]
-		}
+		got = strings.TrimPrefix(got, "SIP/2.0 ")
+		got, _, _ = strings.Cut(got, " ")
 		counts["expecting "+want+", got "+got]++
 	}
 	var parts []string

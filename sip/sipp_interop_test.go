@@ -26,14 +26,16 @@ type sippResult struct {
 	exit      int
 	succeeded int    // SuccessfulCall(C) of the statistics file
 	failed    int    // FailedCall(C)
+	failures  string // the non-zero Failed... columns, by kind
 	output    string // stdout and stderr
 	errors    string // the -trace_err file
 	messages  string // the -trace_msg file
 }
 
 func (r sippResult) String() string {
-	return fmt.Sprintf("exit %d, %d succeeded, %d failed\nerrors:\n%s\nmessages:\n%s",
-		r.exit, r.succeeded, r.failed, redactAuth(r.errors), redactAuth(tail(r.messages, 6000)))
+	return fmt.Sprintf("exit %d, %d succeeded, %d failed (%s)\nerrors:\n%s\nmessages:\n%s",
+		r.exit, r.succeeded, r.failed, r.failures, redactAuth(r.errors),
+		redactAuth(tail(r.messages, 6000)))
 }
 
 // sippUser is an injection line for user of acme.test: user, domain, the
@@ -129,7 +131,8 @@ func (r sippRun) wait(t testing.TB, dir string, cmd *exec.Cmd, out *strings.Buil
 	if b, err := os.ReadFile(filepath.Join(dir, r.name+"_messages.log")); err == nil {
 		res.messages = string(b)
 	}
-	res.succeeded, res.failed = sippCounts(t, filepath.Join(dir, r.name+"_stat.csv"))
+	res.succeeded, res.failed, res.failures = sippCounts(t,
+		filepath.Join(dir, r.name+"_stat.csv"))
 
 	return res
 }
@@ -142,34 +145,40 @@ func (r sippRun) run(ctx context.Context, t testing.TB, dir string) sippResult {
 }
 
 // sippCounts reads the cumulative successful and failed call counts from
-// the last line of a sipp statistics file.
-func sippCounts(t testing.TB, path string) (int, int) {
+// the last line of a sipp statistics file, and the non-zero failure
+// columns ("FailedMaxUDPRetrans: 3").
+func sippCounts(t testing.TB, path string) (int, int, string) {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return -1, -1
+		return -1, -1, ""
 	}
 	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
 	if len(lines) < 2 {
-		return -1, -1
+		return -1, -1, ""
 	}
 	head := strings.Split(lines[0], ";")
 	last := strings.Split(lines[len(lines)-1], ";")
-	get := func(col string) int {
-		for i, h := range head {
-			if h == col && i < len(last) {
-				n, err := strconv.Atoi(last[i])
-				if err == nil {
-					return n
-				}
-			}
+	cols := map[string]int{}
+	for i, h := range head {
+		if n, err := strconv.Atoi(last[min(i, len(last)-1)]); err == nil && i < len(last) {
+			cols[h] = n
 		}
-		t.Fatalf("sipp statistics %s lack column %s", path, col)
-
-		return -1
+	}
+	for _, col := range []string{"SuccessfulCall(C)", "FailedCall(C)"} {
+		if _, ok := cols[col]; !ok {
+			t.Fatalf("sipp statistics %s lack column %s", path, col)
+		}
+	}
+	var kinds []string
+	for _, h := range head {
+		if strings.HasPrefix(h, "Failed") && strings.HasSuffix(h, "(C)") &&
+			h != "FailedCall(C)" && cols[h] > 0 {
+			kinds = append(kinds, fmt.Sprintf("%s: %d", strings.TrimSuffix(h, "(C)"), cols[h]))
+		}
 	}
 
-	return get("SuccessfulCall(C)"), get("FailedCall(C)")
+	return cols["SuccessfulCall(C)"], cols["FailedCall(C)"], strings.Join(kinds, ", ")
 }
 
 func TestSIPpRegisterAuth(t *testing.T) {
