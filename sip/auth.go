@@ -109,7 +109,7 @@ func (s *Server) decoyHA1(alg digest.Algorithm, user string) string {
 func (s *Server) authFailed(r *request, h authHeaders, err error) {
 	s.m.authFailures.WithLabelValues(authReason(err)).Inc()
 	harmless := errors.Is(err, digest.ErrStale) || errors.Is(err, digest.ErrReplay)
-	if !harmless && s.guard.authFailed(r.source.Addr()) {
+	if !harmless && s.guard.AuthFailed(r.source.Addr()) {
 		s.m.guardDrops.WithLabelValues("banned").Inc()
 		s.log.Info("source banned", "source", r.source.Addr().String(),
 			"method", string(r.req.Method))

@@ -1,9 +1,11 @@
 package sip
 
 import (
+	"context"
 	"net/netip"
-	"sync"
 	"time"
+
+	"github.com/patchbay/patchbay/sip/guard"
 )
 
 // GuardConfig limits what each source address may send (Config.Guard).
@@ -28,139 +30,35 @@ type GuardConfig struct {
 	MaxSources int
 }
 
-func (g GuardConfig) withDefaults() GuardConfig {
-	if g.RequestsPerSecond == 0 {
-		g.RequestsPerSecond = 50
-	}
-	if g.Burst == 0 {
-		g.Burst = 200
-	}
-	if g.AuthFailures == 0 {
-		g.AuthFailures = 10
-	}
-	if g.AuthWindow == 0 {
-		g.AuthWindow = time.Minute
-	}
-	if g.BanDuration == 0 {
-		g.BanDuration = time.Minute
-	}
-	if g.MaxSources == 0 {
-		g.MaxSources = 100000
-	}
+// trunkLookupTimeout bounds the directory lookup that decides whether a
+// source about to be banned is a carrier trunk.
+const trunkLookupTimeout = 250 * time.Millisecond
 
-	return g
+// newGuard builds the edge's per-source guard from the configuration:
+// sources in Config.TrustedSources are exempt, and so are the addresses of
+// carrier trunks, which the guard asks about only when a source is about
+// to be banned, so that honest traffic costs no lookup.
+func (s *Server) newGuard() *guard.Guard {
+	g := s.cfg.Guard
+
+	return guard.New(guard.Config{
+		RequestsPerSecond: g.RequestsPerSecond,
+		Burst:             g.Burst,
+		BanDuration:       g.BanDuration,
+		AuthFailures:      g.AuthFailures,
+		AuthWindow:        g.AuthWindow,
+		MaxSources:        g.MaxSources,
+		Trusted:           s.cfg.TrustedSources,
+		Exempt:            s.isTrunkSource,
+	})
 }
 
-// guard is a per-source token bucket with a ban after repeated failed
-// authentications (what Kamailio's pike and a fail2ban jail do together).
-// It is safe for concurrent use.
-type guard struct {
-	cfg     GuardConfig
-	trusted []netip.Prefix
-	now     func() time.Time
+// isTrunkSource reports whether addr is in the IP access list of a trunk.
+// A failed lookup counts as no: a flood must not be let in by a slow store.
+func (s *Server) isTrunkSource(addr netip.Addr) bool {
+	ctx, cancel := context.WithTimeout(s.ctx, trunkLookupTimeout)
+	defer cancel()
+	t, err := s.dir.TrunkBySourceAddr(ctx, addr)
 
-	// mu guards sources.
-	mu      sync.Mutex
-	sources map[netip.Addr]*sourceState
-}
-
-// sourceState is the bucket and failure record of one source IP.
-type sourceState struct {
-	tokens      float64
-	last        time.Time
-	failures    int
-	windowStart time.Time
-	bannedUntil time.Time
-}
-
-// guardVerdict is what the guard says about one request.
-type guardVerdict int
-
-const (
-	guardPass guardVerdict = iota
-	guardRateLimited
-	guardBanned
-)
-
-func newGuard(cfg GuardConfig, trusted []netip.Prefix, now func() time.Time) *guard {
-	if now == nil {
-		now = time.Now
-	}
-
-	return &guard{cfg: cfg.withDefaults(), trusted: trusted, now: now,
-		sources: make(map[netip.Addr]*sourceState)}
-}
-
-// isTrusted reports whether ip is exempt.
-func (g *guard) isTrusted(ip netip.Addr) bool {
-	for _, p := range g.trusted {
-		if p.Contains(ip) {
-			return true
-		}
-	}
-
-	return false
-}
-
-// stateLocked returns ip's record, creating it.
-func (g *guard) stateLocked(ip netip.Addr, now time.Time) *sourceState {
-	st, ok := g.sources[ip]
-	if !ok {
-		if len(g.sources) >= g.cfg.MaxSources {
-			clear(g.sources)
-		}
-		st = &sourceState{tokens: float64(g.cfg.Burst), last: now, windowStart: now}
-		g.sources[ip] = st
-	}
-
-	return st
-}
-
-// admit takes one request of ip.
-func (g *guard) admit(ip netip.Addr) guardVerdict {
-	if g.isTrusted(ip) {
-		return guardPass
-	}
-	now := g.now()
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	st := g.stateLocked(ip, now)
-	if now.Before(st.bannedUntil) {
-		return guardBanned
-	}
-	if g.cfg.RequestsPerSecond < 0 {
-		return guardPass
-	}
-	st.tokens += now.Sub(st.last).Seconds() * g.cfg.RequestsPerSecond
-	st.tokens = min(st.tokens, float64(g.cfg.Burst))
-	st.last = now
-	if st.tokens < 1 {
-		return guardRateLimited
-	}
-	st.tokens--
-
-	return guardPass
-}
-
-// authFailed records a failed authentication of ip; it reports whether ip
-// is now banned.
-func (g *guard) authFailed(ip netip.Addr) bool {
-	if g.cfg.AuthFailures < 0 || g.isTrusted(ip) {
-		return false
-	}
-	now := g.now()
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	st := g.stateLocked(ip, now)
-	if now.Sub(st.windowStart) > g.cfg.AuthWindow {
-		st.failures, st.windowStart = 0, now
-	}
-	st.failures++
-	if st.failures < g.cfg.AuthFailures {
-		return false
-	}
-	st.bannedUntil = now.Add(g.cfg.BanDuration)
-	st.failures = 0
-
-	return true
+	return err == nil && t != nil
 }

@@ -6,64 +6,52 @@ import (
 	"time"
 
 	sipmsg "github.com/emiago/sipgo/sip"
+
+	"github.com/patchbay/patchbay/tenancy"
 )
 
-// fakeClock is a settable clock for the guard.
-type fakeClock struct{ t time.Time }
-
-func (c *fakeClock) now() time.Time { return c.t }
-
-func TestGuardRate(t *testing.T) {
-	clk := &fakeClock{t: time.Unix(1000, 0)}
-	g := newGuard(GuardConfig{RequestsPerSecond: 10, Burst: 3},
-		[]netip.Prefix{mustPrefix("10.0.0.0/8")}, clk.now)
-	ip := netip.MustParseAddr("192.0.2.1")
-	for i := range 3 {
-		if v := g.admit(ip); v != guardPass {
-			t.Fatalf("request %d refused within burst", i)
+// answeredOptions sends n OPTIONS keepalives from p over UDP, each waiting
+// at most wait for its answer, and counts the answered ones.
+func answeredOptions(t *testing.T, p *phone, n int, wait time.Duration) int {
+	t.Helper()
+	answered := 0
+	for range n {
+		req := p.request(sipmsg.OPTIONS, "", "127.0.0.1")
+		req.Recipient.User = ""
+		ctx, cancel := contextWithTimeout(t, wait)
+		if res, err := p.cli.Do(ctx, req); err == nil && res.StatusCode == 200 {
+			answered++
 		}
+		cancel()
 	}
-	if v := g.admit(ip); v != guardRateLimited {
-		t.Fatalf("4th request: %v, want rate limited", v)
-	}
-	clk.t = clk.t.Add(100 * time.Millisecond) // one token back
-	if v := g.admit(ip); v != guardPass {
-		t.Fatalf("after refill: %v", v)
-	}
-	for range 100 {
-		if g.admit(netip.MustParseAddr("10.1.2.3")) != guardPass {
-			t.Fatal("trusted source limited")
-		}
-	}
+
+	return answered
 }
 
-func TestGuardBan(t *testing.T) {
-	clk := &fakeClock{t: time.Unix(1000, 0)}
-	g := newGuard(GuardConfig{AuthFailures: 3, AuthWindow: time.Minute,
-		BanDuration: 30 * time.Second}, nil, clk.now)
-	ip := netip.MustParseAddr("192.0.2.9")
-	if g.authFailed(ip) || g.authFailed(ip) {
-		t.Fatal("banned before the threshold")
+// TestGuardRateLimitsAndExemptsTrunks: a source over its rate is banned and
+// gets no answers, unless it is a carrier trunk's address.
+func TestGuardRateLimitsAndExemptsTrunks(t *testing.T) {
+	strict := func(c *Config) { c.Guard = GuardConfig{RequestsPerSecond: 0.5, Burst: 3} }
+	cases := []struct {
+		name  string
+		trunk bool
+		want  func(answered int) bool
+	}{
+		{"unknown source banned", false, func(n int) bool { return n == 3 }},
+		{"trunk source exempt", true, func(n int) bool { return n == 8 }},
 	}
-	if !g.authFailed(ip) {
-		t.Fatal("not banned at the threshold")
-	}
-	if g.admit(ip) != guardBanned {
-		t.Fatal("banned source admitted")
-	}
-	clk.t = clk.t.Add(31 * time.Second)
-	if g.admit(ip) != guardPass {
-		t.Fatal("ban did not lift")
-	}
-}
-
-func TestGuardBoundedSources(t *testing.T) {
-	g := newGuard(GuardConfig{MaxSources: 10}, nil, nil)
-	for i := range 100 {
-		g.admit(netip.AddrFrom4([4]byte{192, 0, 2, byte(i)}))
-	}
-	if n := len(g.sources); n > 10 {
-		t.Fatalf("%d sources tracked, max 10", n)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, strict)
+			if tc.trunk {
+				e.dir.addTrunk(tenancy.Trunk{SID: trunkA, AccountSID: acctA},
+					netip.MustParsePrefix("127.0.0.0/8"))
+			}
+			p := e.phone("udp", "alice", "acme.test", "pw")
+			if n := answeredOptions(t, p, 8, 300*time.Millisecond); !tc.want(n) {
+				t.Fatalf("%d of 8 OPTIONS answered", n)
+			}
+		})
 	}
 }
 
@@ -86,5 +74,4 @@ func TestGuardOverUDP(t *testing.T) {
 	if v := metricValue(t, e.srv.m.guardDrops.WithLabelValues("banned")); v < 1 {
 		t.Fatalf("banned drops %v", v)
 	}
-	_ = sipmsg.REGISTER
 }

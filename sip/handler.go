@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	sipmsg "github.com/emiago/sipgo/sip"
+
+	"github.com/patchbay/patchbay/sip/guard"
 )
 
 // request is the per-request state shared by the handlers: the message,
@@ -79,11 +81,11 @@ func (s *Server) streamGuard(r *request) bool {
 	if r.transport == "udp" || r.req.IsAck() {
 		return true
 	}
-	v := s.guard.admit(r.source.Addr())
-	if v == guardPass {
+	v := s.guard.Check(r.source.Addr())
+	if v == guard.Allow {
 		return true
 	}
-	s.m.guardDrops.WithLabelValues(verdictLabel(v)).Inc()
+	s.m.guardDrops.WithLabelValues(v.String()).Inc()
 	s.reply(r, errDraining, sipmsg.NewHeader("Retry-After", "60"))
 
 	return false

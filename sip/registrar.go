@@ -64,7 +64,7 @@ func (s *Server) authRegister(ctx context.Context, r *request, d *tenancy.Domain
 	}
 	if !strings.EqualFold(user, r.req.To().Address.User) {
 		s.m.authFailures.WithLabelValues("user_mismatch").Inc()
-		s.guard.authFailed(r.source.Addr())
+		s.guard.AuthFailed(r.source.Addr())
 		s.regRefused(r, errForbidden)
 		return false
 	}

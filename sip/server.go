@@ -16,6 +16,7 @@ import (
 	sipmsg "github.com/emiago/sipgo/sip"
 
 	"github.com/patchbay/patchbay/sip/digest"
+	"github.com/patchbay/patchbay/sip/guard"
 	"github.com/patchbay/patchbay/sip/location"
 	"github.com/patchbay/patchbay/tenancy"
 )
@@ -73,7 +74,7 @@ type Server struct {
 	srv    *sipgo.Server
 	client *sipgo.Client
 	rrKey  []byte // signs the flow tokens of our Record-Route entries
-	guard  *guard
+	guard  *guard.Guard
 
 	handler  atomic.Pointer[handlerBox]
 	draining atomic.Bool
@@ -110,7 +111,6 @@ func NewServer(cfg Config, dir Directory, loc location.Store) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, dir: dir, loc: loc, m: m, log: cfg.Logger.With("component", "sip")}
-	s.guard = newGuard(cfg.Guard, cfg.TrustedSources, nil)
 	s.auth = digest.NewServer(digest.Options{NonceTTL: cfg.NonceTTL, Secret: cfg.NonceSecret,
 		Algorithms: cfg.DigestAlgorithms})
 	s.rrKey = routeKey(cfg.NonceSecret)
@@ -118,6 +118,7 @@ func NewServer(cfg Config, dir Directory, loc location.Store) (*Server, error) {
 		return nil, err
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.guard = s.newGuard()
 
 	return s, nil
 }

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	sipmsg "github.com/emiago/sipgo/sip"
+
+	"github.com/patchbay/patchbay/sip/guard"
 )
 
 // listener is one bound socket of the server.
@@ -243,22 +245,13 @@ func (s *Server) readFilter(p sipmsg.TransportReadProps, data []byte) ([]byte, e
 	}
 	if ua, ok := p.RemoteAddr.(*net.UDPAddr); ok && len(data) > 4 {
 		ip, _ := netip.AddrFromSlice(ua.IP)
-		if v := s.guard.admit(ip.Unmap()); v != guardPass {
-			s.m.guardDrops.WithLabelValues(verdictLabel(v)).Inc()
+		if v := s.guard.Check(ip); v != guard.Allow {
+			s.m.guardDrops.WithLabelValues(v.String()).Inc()
 			return nil, nil
 		}
 	}
 
 	return data, nil
-}
-
-// verdictLabel is the metric label of a guard refusal.
-func verdictLabel(v guardVerdict) string {
-	if v == guardBanned {
-		return "banned"
-	}
-
-	return "rate_limited"
 }
 
 // strayResponse counts responses that match no client transaction (late

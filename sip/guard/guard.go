@@ -17,7 +17,7 @@ import (
 // parentheses.
 type Config struct {
 	// RequestsPerSecond is the sustained request rate allowed per source
-	// address (50).
+	// address (50). Negative: no rate limit.
 	RequestsPerSecond float64
 	// Burst is how many requests a source may send at once above the rate
 	// (200).
@@ -25,7 +25,7 @@ type Config struct {
 	// BanDuration is how long a source stays banned (60s).
 	BanDuration time.Duration
 	// AuthFailures bans a source after this many failed authentications
-	// within AuthWindow (10).
+	// within AuthWindow (10). Negative: failures never ban.
 	AuthFailures int
 	// AuthWindow is the period over which authentication failures count
 	// (60s).
@@ -36,12 +36,20 @@ type Config struct {
 	MaxSources int
 	// Trusted sources are never limited nor banned.
 	Trusted []netip.Prefix
+	// Exempt, when set, is asked before a source is banned (over its rate
+	// or after failed authentications): a source it exempts is let through
+	// and not asked about again for ExemptRecheck. The SIP edge exempts
+	// the addresses of carrier trunks this way, so that only sources about
+	// to be banned cost a lookup.
+	Exempt func(netip.Addr) bool
+	// ExemptRecheck is how long an Exempt answer holds (10s).
+	ExemptRecheck time.Duration
 	// Now is the clock (time.Now).
 	Now func() time.Time
 }
 
 func (c *Config) setDefaults() {
-	if c.RequestsPerSecond <= 0 {
+	if c.RequestsPerSecond == 0 {
 		c.RequestsPerSecond = 50
 	}
 	if c.Burst <= 0 {
@@ -50,8 +58,11 @@ func (c *Config) setDefaults() {
 	if c.BanDuration <= 0 {
 		c.BanDuration = time.Minute
 	}
-	if c.AuthFailures <= 0 {
+	if c.AuthFailures == 0 {
 		c.AuthFailures = 10
+	}
+	if c.ExemptRecheck <= 0 {
+		c.ExemptRecheck = 10 * time.Second
 	}
 	if c.AuthWindow <= 0 {
 		c.AuthWindow = time.Minute
@@ -67,13 +78,29 @@ func (c *Config) setDefaults() {
 // Verdict is what to do with one request.
 type Verdict int
 
-// The verdicts.
+// The verdicts. Limited and Banned both mean: discard the request without
+// an answer (or, on a connection, with as little as possible).
 const (
 	// Allow processes the request.
 	Allow Verdict = iota
-	// Drop discards the request silently: the source is banned.
-	Drop
+	// Limited: the source went over its rate with this request and is
+	// banned from now on.
+	Limited
+	// Banned: the source was banned already.
+	Banned
 )
+
+// String names the verdict as metrics label it.
+func (v Verdict) String() string {
+	switch v {
+	case Limited:
+		return "rate_limited"
+	case Banned:
+		return "banned"
+	}
+
+	return "allowed"
+}
 
 const shardCount = 64
 
@@ -100,6 +127,7 @@ type source struct {
 	tokens      float64
 	last        int64 // last refill
 	bannedUntil int64
+	exemptUntil int64 // Config.Exempt said yes; not limited until then
 	failures    int
 	failStart   int64
 }
@@ -143,19 +171,27 @@ func (g *Guard) Check(addr netip.Addr) Verdict {
 	if s == nil {
 		return Allow
 	}
+	if s.exemptUntil > now {
+		return Allow
+	}
 	if s.bannedUntil > now {
 		g.dropped.Add(1)
 
-		return Drop
+		return Banned
+	}
+	if g.cfg.RequestsPerSecond < 0 {
+		return Allow
 	}
 	elapsed := float64(now-s.last) / float64(time.Second)
 	s.tokens = min(float64(g.cfg.Burst), s.tokens+elapsed*g.cfg.RequestsPerSecond)
 	s.last = now
 	if s.tokens < 1 {
-		g.banLocked(s, now)
+		if !g.banLocked(addr, s, now) {
+			return Allow
+		}
 		g.dropped.Add(1)
 
-		return Drop
+		return Limited
 	}
 	s.tokens--
 
@@ -163,11 +199,12 @@ func (g *Guard) Check(addr netip.Addr) Verdict {
 }
 
 // AuthFailed records a failed authentication from addr; enough of them
-// within Config.AuthWindow ban the source.
-func (g *Guard) AuthFailed(addr netip.Addr) {
+// within Config.AuthWindow ban the source. It reports whether this failure
+// banned it.
+func (g *Guard) AuthFailed(addr netip.Addr) bool {
 	addr = addr.Unmap()
-	if g.Trusted(addr) {
-		return
+	if g.cfg.AuthFailures < 0 || g.Trusted(addr) {
+		return false
 	}
 	now := g.cfg.Now().UnixNano()
 	sh := g.shardFor(addr)
@@ -175,16 +212,19 @@ func (g *Guard) AuthFailed(addr netip.Addr) {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	s := g.lookupLocked(sh, addr, now)
-	if s == nil {
-		return
+	if s == nil || s.exemptUntil > now {
+		return false
 	}
 	if now-s.failStart > int64(g.cfg.AuthWindow) {
 		s.failures, s.failStart = 0, now
 	}
 	s.failures++
-	if s.failures >= g.cfg.AuthFailures {
-		g.banLocked(s, now)
+	if s.failures < g.cfg.AuthFailures {
+		return false
 	}
+	s.failures = 0
+
+	return g.banLocked(addr, s, now)
 }
 
 // AuthSucceeded forgets addr's failed authentications.
@@ -232,11 +272,22 @@ func (g *Guard) Stats() Stats {
 	return st
 }
 
-func (g *Guard) banLocked(s *source, now int64) {
+// banLocked bans s unless Config.Exempt exempts addr, and reports whether
+// it banned. Exempt runs under the shard's lock: it must be quick (a cached
+// lookup) and must not call back into the Guard.
+func (g *Guard) banLocked(addr netip.Addr, s *source, now int64) bool {
+	if g.cfg.Exempt != nil && g.cfg.Exempt(addr) {
+		s.exemptUntil = now + int64(g.cfg.ExemptRecheck)
+		s.tokens = float64(g.cfg.Burst)
+
+		return false
+	}
 	if s.bannedUntil <= now {
 		g.bans.Add(1)
 	}
 	s.bannedUntil = now + int64(g.cfg.BanDuration)
+
+	return true
 }
 
 func (g *Guard) shardFor(addr netip.Addr) *shard {
@@ -272,7 +323,8 @@ func (g *Guard) evictIdleLocked(sh *shard, now int64) bool {
 	idle = max(idle, refill)
 	before := len(sh.sources)
 	for a, s := range sh.sources {
-		if s.bannedUntil <= now && now-s.last > idle && now-s.failStart > idle {
+		if s.bannedUntil <= now && s.exemptUntil <= now && now-s.last > idle &&
+			now-s.failStart > idle {
 			delete(sh.sources, a)
 		}
 	}

@@ -47,8 +47,8 @@ func TestRateLimitBansThenForgives(t *testing.T) {
 			t.Fatalf("request %d within burst: got %v", i, v)
 		}
 	}
-	if v := g.Check(attacker); v != Drop {
-		t.Fatal("request over the burst was allowed")
+	if v := g.Check(attacker); v != Limited {
+		t.Fatalf("request over the burst: %v, want rate_limited", v)
 	}
 	if !g.Banned(attacker) {
 		t.Fatal("source over its rate is not banned")
@@ -58,8 +58,8 @@ func TestRateLimitBansThenForgives(t *testing.T) {
 	}
 
 	clock.Advance(59 * time.Second)
-	if v := g.Check(attacker); v != Drop {
-		t.Fatal("ban ended early")
+	if v := g.Check(attacker); v != Banned {
+		t.Fatalf("after 59s: %v, want banned", v)
 	}
 	clock.Advance(2 * time.Second)
 	if v := g.Check(attacker); v != Allow {
@@ -117,8 +117,10 @@ func TestAuthFailuresBan(t *testing.T) {
 	if g.Banned(attacker) {
 		t.Fatal("failures from an old window counted")
 	}
-	g.AuthFailed(attacker)
-	if !g.Banned(attacker) || g.Check(attacker) != Drop {
+	if !g.AuthFailed(attacker) {
+		t.Fatal("the failure that banned did not say so")
+	}
+	if !g.Banned(attacker) || g.Check(attacker) != Banned {
 		t.Fatal("third failure within the window did not ban")
 	}
 }
@@ -197,4 +199,48 @@ func BenchmarkCheckParallel(b *testing.B) {
 			g.Check(netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}))
 		}
 	})
+}
+
+func TestExemptSourcesAreAskedOnlyWhenAboutToBeBanned(t *testing.T) {
+	asked := 0
+	g, clock := newTestGuard(t, Config{
+		RequestsPerSecond: 1, Burst: 2, AuthFailures: 1, ExemptRecheck: 10 * time.Second,
+		Exempt: func(a netip.Addr) bool { asked++; return a == carrier },
+	})
+
+	for i := range 100 {
+		if v := g.Check(carrier); v != Allow {
+			t.Fatalf("exempt source: request %d %v", i, v)
+		}
+	}
+	g.AuthFailed(carrier)
+	if asked != 1 || g.Banned(carrier) {
+		t.Fatalf("asked %d times (want 1, the answer is kept); banned %v", asked, g.Banned(carrier))
+	}
+	g.Check(honest)
+	g.Check(honest)
+	if g.Check(honest) != Limited || asked != 2 {
+		t.Fatalf("a source Exempt refuses was not banned (asked %d)", asked)
+	}
+
+	clock.Advance(11 * time.Second)
+	for range 3 {
+		g.Check(carrier)
+	}
+	if asked != 3 {
+		t.Fatalf("exemption not rechecked after ExemptRecheck: asked %d", asked)
+	}
+}
+
+func TestNegativeLimitsTurnChecksOff(t *testing.T) {
+	g, _ := newTestGuard(t, Config{RequestsPerSecond: -1, Burst: 1, AuthFailures: -1})
+
+	for range 1000 {
+		if g.Check(attacker) != Allow {
+			t.Fatal("rate limited with the limit off")
+		}
+		if g.AuthFailed(attacker) {
+			t.Fatal("banned with bans off")
+		}
+	}
 }
