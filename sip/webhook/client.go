@@ -10,8 +10,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -26,6 +28,12 @@ type Config struct {
 	Now            func() time.Time
 	// TLSConfig is used for https URLs (nil: system roots).
 	TLSConfig *tls.Config
+	// DenyNetworks are networks tenant URLs must not reach (none): the
+	// address a host name resolves to is checked when each connection is
+	// made, so that neither a literal address nor a DNS answer (rebinding
+	// included) leads a tenant's request into the operator's network. A
+	// refused request fails with CodeConnection and ErrDeniedAddress.
+	DenyNetworks []netip.Prefix
 }
 
 func (c Config) withDefaults() Config {
@@ -109,9 +117,29 @@ func (c *Client) dial(ctx context.Context, network, addr string) (net.Conn, erro
 	if timeout <= 0 {
 		timeout = c.cfg.ConnectTimeout
 	}
-	d := net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second}
+	d := net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second, Control: c.checkAddress}
 
 	return d.DialContext(ctx, network, addr)
+}
+
+// checkAddress refuses a connection to an address in Config.DenyNetworks.
+// It runs after name resolution, for each address tried.
+func (c *Client) checkAddress(_, address string, _ syscall.RawConn) error {
+	if len(c.cfg.DenyNetworks) == 0 {
+		return nil
+	}
+	ap, err := netip.ParseAddrPort(address)
+	if err != nil {
+		return fmt.Errorf("%w: %s", ErrDeniedAddress, address)
+	}
+	ip := ap.Addr().Unmap()
+	for _, p := range c.cfg.DenyNetworks {
+		if p.Contains(ip) {
+			return fmt.Errorf("%w: %s is in %s", ErrDeniedAddress, ip, p)
+		}
+	}
+
+	return nil
 }
 
 // Do sends req, signed, and returns the answer when its status is 2xx.

@@ -14,6 +14,9 @@ var (
 	ErrFetch = errors.New("webhook: application request failed")
 	// ErrBadTarget reports a URL or method that cannot be requested.
 	ErrBadTarget = errors.New("webhook: bad target")
+	// ErrDeniedAddress reports a tenant URL that leads to an address in
+	// Config.DenyNetworks.
+	ErrDeniedAddress = errors.New("webhook: address not allowed")
 	// ErrClosed reports use of a closed Outbox.
 	ErrClosed = errors.New("webhook: outbox closed")
 
