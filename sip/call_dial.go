@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"math/rand/v2"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -470,61 +468,16 @@ func (c *call) numberTargets(ctx context.Context, n markup.Noun) ([]dialTarget, 
 	return nil, ErrNoTargets
 }
 
-// originationURIs returns the enabled origination URIs of t with the
-// number as user: lowest priority first, and among equal priorities a
-// random order drawn by weight (a URI of weight 20 comes first twice as
-// often as one of weight 10). A secure trunk keeps only sips: and
-// transport=tls URIs.
+// originationURIs returns the trunk's usable origination URIs, in the order
+// DialTrunk tries them (trunkTargets), with the number as user.
 func originationURIs(t *tenancy.Trunk, number string) []sipmsg.Uri {
-	type cand struct {
-		uri      sipmsg.Uri
-		priority int
-		weight   int
-	}
-	var cands []cand
-	for _, o := range t.OriginationURIs {
-		var u sipmsg.Uri
-		if !o.Enabled || sipmsg.ParseUri(o.SIPURL, &u) != nil {
-			continue
-		}
-		if t.Secure && !secureURI(u) {
-			continue
-		}
+	targets := trunkTargets(t, rand.IntN)
+	out := make([]sipmsg.Uri, 0, len(targets))
+	for _, tg := range targets {
+		u := tg.uri
 		u.User = number
-		cands = append(cands, cand{uri: u, priority: o.Priority, weight: max(o.Weight, 1)})
-	}
-	// Weighted shuffle: sort by priority, then by -rand^(1/weight) keys
-	// (Efraimidis-Spirakis), which orders equal priorities by weight.
-	keys := make([]float64, len(cands))
-	for i := range cands {
-		keys[i] = math.Pow(rand.Float64(), 1/float64(cands[i].weight))
-	}
-	idx := make([]int, len(cands))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.SliceStable(idx, func(a, b int) bool {
-		ca, cb := cands[idx[a]], cands[idx[b]]
-		if ca.priority != cb.priority {
-			return ca.priority < cb.priority
-		}
-
-		return keys[idx[a]] > keys[idx[b]]
-	})
-	out := make([]sipmsg.Uri, 0, len(cands))
-	for _, i := range idx {
-		out = append(out, cands[i].uri)
+		out = append(out, u)
 	}
 
 	return out
-}
-
-// secureURI reports whether u asks for TLS (sips: or transport=tls).
-func secureURI(u sipmsg.Uri) bool {
-	if strings.EqualFold(u.Scheme, "sips") {
-		return true
-	}
-	tr, _ := u.UriParams.Get("transport")
-
-	return strings.EqualFold(tr, "tls")
 }
