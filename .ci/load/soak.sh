@@ -103,6 +103,9 @@ runs=$(grep -c '^exit ' "$work/sipp.out" || true)
 clean=$(grep -c '^exit 0$' "$work/sipp.out" || true)
 echo "| sipp, auth-exempt (runs of 100 register + unregister) | $clean/$runs runs clean | - |"
 echo
+echo "SIP edge counters at the end:"
+curl -sf "http://$api/metrics" | grep -E '^patchbay_sip_(auth_failures|registrations|guard_drops)' |
+	sed 's/^/  /' || true
 echo "application requests: $(tr '\n' ' ' <"$work/app_counts" 2>/dev/null)"
 echo "server warnings/errors logged: $(grep -c 'level=\(WARN\|ERROR\)' "$work/serve.log" || true)"
 if ! kill -0 "$pb_pid" 2>/dev/null; then

@@ -63,8 +63,8 @@ func flood(t *testing.T, ip, target string, n int, stop <-chan struct{}) *atomic
 
 // TestSystemFlood floods the SIP edge from one source far above its rate
 // while two honest phones on other addresses register and call: the
-// flood's excess is dropped without answer, the honest traffic all
-// succeeds.
+// flooding source is banned and its requests dropped without answer, the
+// honest traffic all succeeds.
 func TestSystemFlood(t *testing.T) {
 	const (
 		floodCount  = 20000
@@ -115,9 +115,40 @@ func TestSystemFlood(t *testing.T) {
 		t.Errorf("flood got %d answers in %s, want 1..%d (burst + rate × time)",
 			got, elapsed.Round(time.Millisecond), limit)
 	}
+	if n := r.metricValue(t, "patchbay_sip_guard_drops_total", `reason="banned"`); n < 1 {
+		t.Errorf("guard_drops{banned} = %v: the flooding source was not banned", n)
+	}
+	if answered(t, "127.0.0.2", r.sipAddr()) {
+		t.Error("the flooding source still gets answers after the flood")
+	}
+	if !answered(t, "127.0.0.8", r.sipAddr()) {
+		t.Error("a quiet source gets no answer to OPTIONS")
+	}
 	if bob.invites.Load() != rounds {
 		t.Errorf("callee got %d INVITEs, want %d", bob.invites.Load(), rounds)
 	}
+}
+
+// answered reports whether one OPTIONS sent from ip gets an answer within
+// half a second.
+func answered(t *testing.T, ip, target string) bool {
+	t.Helper()
+	raddr, err := net.ResolveUDPAddr("udp", target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	uc, err := net.DialUDP("udp", &net.UDPAddr{IP: net.ParseIP(ip)}, raddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer uc.Close()
+	if _, err := uc.Write(floodDatagram(-1, uc.LocalAddr().String())); err != nil {
+		t.Fatal(err)
+	}
+	uc.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+	_, err = uc.Read(make([]byte, 65535))
+
+	return err == nil
 }
 
 // challengeOf sends an unauthenticated REGISTER for user and returns the
