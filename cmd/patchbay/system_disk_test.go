@@ -64,8 +64,13 @@ func TestSystemDatabaseLocked(t *testing.T) {
 		t.Errorf("call after the lock was released: %d %v", code, err)
 	}
 	settle(r)
-	if again := queryLegs(t, t.Context(), r.srv.db); len(again) < len(after)+2 {
-		t.Errorf("call after the lock left %d CDRs, want 2", len(again)-len(after))
+	var again []legRow
+	billed := eventually(5*time.Second, func() bool {
+		again = queryLegs(t, t.Context(), r.srv.db)
+		return len(again) >= len(after)+2
+	})
+	if !billed {
+		t.Errorf("call after the lock left %d CDRs within 5 s, want 2", len(again)-len(after))
 	}
 
 	t.Run("refused or billed", func(t *testing.T) {
