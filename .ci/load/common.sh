@@ -5,7 +5,7 @@
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-work=$(mktemp -d /tmp/patchbay-load.XXXXXX)
+work=$(mktemp -d) # removed by stop_all unless KEEP_WORK is set
 pids=()
 loops=() # loop subshells; their children are stopped too
 admin_token=load-admin-token-0123456789
