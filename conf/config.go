@@ -194,6 +194,12 @@ type Webhooks struct {
 
 	// RetryMax is how many times a failed status callback is retried (10).
 	RetryMax int `yaml:"retry_max"`
+
+	// DenyNetworks are networks tenant URLs must not reach, checked on the
+	// resolved address of every connection (169.254.0.0/16 and fe80::/10,
+	// where cloud metadata services answer). Operators hosting untrusted
+	// tenants add loopback and the private ranges.
+	DenyNetworks []netip.Prefix `yaml:"deny_networks"`
 }
 
 // Calls configures call control.
@@ -238,6 +244,7 @@ func (c *Config) Redacted() *Config {
 	r := *c
 	r.SIP.TrustedSources = slices.Clone(c.SIP.TrustedSources)
 	r.SIP.AuthExemptSources = slices.Clone(c.SIP.AuthExemptSources)
+	r.Webhooks.DenyNetworks = slices.Clone(c.Webhooks.DenyNetworks)
 	if r.AdminToken != "" {
 		r.AdminToken = hiddenValue
 	}

@@ -1,6 +1,7 @@
 package conf
 
 import (
+	"net/netip"
 	"os"
 	"time"
 )
@@ -91,6 +92,9 @@ func defaults() *Config {
 			MaxRedirects:     defaultMaxRedirects,
 			MaxResponseBytes: defaultMaxResponse,
 			RetryMax:         defaultRetryMax,
+			DenyNetworks: []netip.Prefix{
+				netip.MustParsePrefix("169.254.0.0/16"), netip.MustParsePrefix("fe80::/10"),
+			},
 		},
 		Calls:      Calls{DrainTimeout: defaultDrainTimeout, OverloadStatus: defaultOverloadCode},
 		Accounting: Accounting{Heartbeat: defaultHeartbeat, NodeID: hostNodeID()},

@@ -177,6 +177,16 @@ func TestParse(t *testing.T) {
 			},
 		},
 		{
+			name: "webhook deny list defaults to link-local, env replaces it",
+			env:  map[string]string{"PATCHBAY_WEBHOOKS_DENY_NETWORKS": "127.0.0.0/8,10.0.0.0/8"},
+			check: func(t *testing.T, c *Config) {
+				eq(t, c.Webhooks.DenyNetworks, []netip.Prefix{
+					netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("10.0.0.0/8"),
+				})
+				eq(t, len(Default().Webhooks.DenyNetworks), 2)
+			},
+		},
+		{
 			name: "empty env list clears file list",
 			yaml: "sip:\n  trusted_sources: [10.0.0.0/8]\n",
 			env:  map[string]string{"PATCHBAY_SIP_TRUSTED_SOURCES": ""},

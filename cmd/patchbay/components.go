@@ -215,6 +215,7 @@ func (s *server) openCalls(ctx context.Context) error {
 		Timeout:        w.Timeout,
 		MaxRedirects:   maxRedirects(w.MaxRedirects),
 		MaxBodyBytes:   int(w.MaxResponseBytes),
+		DenyNetworks:   w.DenyNetworks,
 		Logger:         s.log,
 	})
 	s.onClose("webhook client", func() error { s.voice.webhooks.Close(); return nil })
