@@ -103,6 +103,11 @@ type SIP struct {
 	// process). At least 16 characters when set. It is never printed.
 	NonceSecret string `yaml:"nonce_secret"`
 
+	// DigestAlgorithms are the digest algorithms challenged with, in
+	// order (SHA-256, MD5; RFC 8760). Phones that read only the first
+	// challenge and know only MD5 (and sipp 3.6) need MD5 first or alone.
+	DigestAlgorithms []string `yaml:"digest_algorithms"`
+
 	// RingTimeout is how long a forked INVITE may ring before its branches
 	// are cancelled, Timer C of RFC 3261 section 16.6 (180s).
 	RingTimeout time.Duration `yaml:"ring_timeout"`
@@ -245,6 +250,7 @@ func (c *Config) Redacted() *Config {
 	r.SIP.TrustedSources = slices.Clone(c.SIP.TrustedSources)
 	r.SIP.AuthExemptSources = slices.Clone(c.SIP.AuthExemptSources)
 	r.Webhooks.DenyNetworks = slices.Clone(c.Webhooks.DenyNetworks)
+	r.SIP.DigestAlgorithms = slices.Clone(c.SIP.DigestAlgorithms)
 	if r.AdminToken != "" {
 		r.AdminToken = hiddenValue
 	}

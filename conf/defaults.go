@@ -71,6 +71,7 @@ func defaults() *Config {
 			RingTimeout:            defaultRingTimeout,
 			TrunkTimeout:           defaultTrunkTimeout,
 			CacheTTL:               defaultCacheTTL,
+			DigestAlgorithms:       []string{"SHA-256", "MD5"},
 			Guard: SIPGuard{
 				RequestsPerSecond: defaultGuardRate,
 				Burst:             defaultGuardBurst,

@@ -187,6 +187,14 @@ func TestParse(t *testing.T) {
 			},
 		},
 		{
+			name: "digest algorithms MD5 first from env",
+			env:  map[string]string{"PATCHBAY_SIP_DIGEST_ALGORITHMS": "MD5,SHA-256"},
+			check: func(t *testing.T, c *Config) {
+				eq(t, c.SIP.DigestAlgorithms, []string{"MD5", "SHA-256"})
+				eq(t, Default().SIP.DigestAlgorithms, []string{"SHA-256", "MD5"})
+			},
+		},
+		{
 			name: "empty env list clears file list",
 			yaml: "sip:\n  trusted_sources: [10.0.0.0/8]\n",
 			env:  map[string]string{"PATCHBAY_SIP_TRUSTED_SOURCES": ""},
@@ -249,6 +257,12 @@ func TestParseErrors(t *testing.T) {
 		{"ports too big", "", map[string]string{"PATCHBAY_MEDIA_PORTS": "10000-70000"},
 			[]string{`media.ports (PATCHBAY_MEDIA_PORTS): "10000-70000": end: above 65535`},
 			ErrInvalid},
+		{"unknown digest algorithm", "sip:\n  digest_algorithms: [MD5, SHA-512]\n", nil,
+			[]string{`sip.digest_algorithms: "MD5,SHA-512": must be one of SHA-256, MD5`},
+			ErrInvalid},
+		{"digest algorithm twice", "", map[string]string{"PATCHBAY_SIP_DIGEST_ALGORITHMS": "MD5,MD5"},
+			[]string{`sip.digest_algorithms (PATCHBAY_SIP_DIGEST_ALGORITHMS): "MD5,MD5": ` +
+				"MD5 is listed twice"}, ErrInvalid},
 		{"unknown top key", "colour: blue\n", nil,
 			[]string{"conf: colour: unknown key (line 1)"}, ErrUnknownKey},
 		{"unknown nested key", "sip:\n  listne: 1.2.3.4:5060\n", nil,

@@ -26,6 +26,7 @@ var (
 	logFormats      = []string{"text", "json"}
 	overloadCodes   = []int{503, 486}
 	redisURLSchemes = []string{"redis", "rediss"}
+	digestAlgs      = []string{"SHA-256", "MD5"}
 )
 
 // Validate reports every problem of c at once, joined; nil when c is
@@ -106,7 +107,26 @@ func (s *SIP) validate(ck *checker) {
 	ck.check("sip.ring_timeout", s.RingTimeout.String(), positive(s.RingTimeout))
 	ck.check("sip.trunk_timeout", s.TrunkTimeout.String(), positive(s.TrunkTimeout))
 	ck.check("sip.cache_ttl", s.CacheTTL.String(), notNegative(s.CacheTTL))
+	ck.check("sip.digest_algorithms", strings.Join(s.DigestAlgorithms, ","),
+		checkDigestAlgorithms(s.DigestAlgorithms))
 	s.Guard.validate(ck)
+}
+
+// checkDigestAlgorithms wants at least one known algorithm, each once.
+func checkDigestAlgorithms(algs []string) string {
+	if len(algs) == 0 {
+		return "must list SHA-256, MD5 or both"
+	}
+	for i, a := range algs {
+		if reason := oneOf(a, digestAlgs); reason != "" {
+			return reason
+		}
+		if slices.Contains(algs[:i], a) {
+			return a + " is listed twice"
+		}
+	}
+
+	return ""
 }
 
 func (g *SIPGuard) validate(ck *checker) {

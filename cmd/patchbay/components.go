@@ -149,6 +149,7 @@ func (s *server) openSIP(ctx context.Context) error {
 		MaxExpires:        c.RegistrationMaxExpires,
 		NonceTTL:          c.NonceTTL,
 		NonceSecret:       nonceSecret(c.NonceSecret),
+		DigestAlgorithms:  digestAlgorithms(c.DigestAlgorithms),
 		MaxMessageBytes:   c.MaxMessageBytes,
 		TrustedSources:    c.TrustedSources,
 		AuthExemptSources: c.AuthExemptSources,

@@ -5,6 +5,7 @@ import (
 
 	"github.com/patchbay/patchbay/conf"
 	"github.com/patchbay/patchbay/sip"
+	"github.com/patchbay/patchbay/sip/digest"
 )
 
 // Settings where conf and a component disagree on what zero means: in
@@ -50,4 +51,14 @@ func nonceSecret(s string) []byte {
 	}
 
 	return []byte(s)
+}
+
+// digestAlgorithms converts sip.digest_algorithms, which conf has checked.
+func digestAlgorithms(names []string) []digest.Algorithm {
+	out := make([]digest.Algorithm, len(names))
+	for i, n := range names {
+		out[i] = digest.Algorithm(n)
+	}
+
+	return out
 }
