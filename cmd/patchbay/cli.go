@@ -28,6 +28,8 @@ commands:
   accounts   create or list accounts: accounts create --name N [--parent SID]
              accounts list [--parent SID]
   config     print the effective settings, secrets hidden
+  cdrs       export CDRs: cdrs export [--account SID] [--format csv|json]
+             [--since T] [--until T] [--status S] [--direction D]
   migrate    bring the database schema up to date and exit
   help       print this text
 
@@ -59,6 +61,8 @@ func run(ctx context.Context, args []string, std stdio, environ []string) int {
 		err = runAccounts(ctx, std, environ, rest)
 	case "config":
 		err = runConfig(std, environ, rest)
+	case "cdrs":
+		err = runCDRs(ctx, std, environ, rest)
 	case "migrate":
 		err = runMigrate(ctx, std, environ, rest)
 	case "help":

@@ -133,6 +133,20 @@ type outboxRow struct {
 	attempts   int
 }
 
+// Migrate brings the outbox's tables in db up to date; OpenOutbox does it
+// too, so only a separate migration step (patchbay migrate) needs it.
+func Migrate(ctx context.Context, db *sql.DB) error {
+	sub, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		return fmt.Errorf("webhook: outbox migrations: %w", err)
+	}
+	if err := tenancy.ApplyMigrations(ctx, db, MigrationComponent, sub); err != nil {
+		return fmt.Errorf("webhook: outbox: %w", err)
+	}
+
+	return nil
+}
+
 // OpenOutbox applies the outbox's migrations to db and starts delivering.
 // The caller keeps ownership of db and closes it after Close.
 func OpenOutbox(ctx context.Context, db *sql.DB, cfg OutboxConfig) (*Outbox, error) {
@@ -140,12 +154,8 @@ func OpenOutbox(ctx context.Context, db *sql.DB, cfg OutboxConfig) (*Outbox, err
 		return nil, errors.New("webhook: outbox needs a Client and a TokenFunc")
 	}
 	cfg = cfg.withDefaults()
-	sub, err := fs.Sub(migrationFiles, "migrations")
-	if err != nil {
-		return nil, fmt.Errorf("webhook: outbox migrations: %w", err)
-	}
-	if err := tenancy.ApplyMigrations(ctx, db, MigrationComponent, sub); err != nil {
-		return nil, fmt.Errorf("webhook: outbox: %w", err)
+	if err := Migrate(ctx, db); err != nil {
+		return nil, err
 	}
 	insert, err := db.PrepareContext(ctx, `INSERT INTO webhook_outbox
 		(account_sid, call_sid, seq, url, method, params, next_attempt, created)
