@@ -103,6 +103,7 @@ func (s *server) openMedia() error {
 	if quarantine == 0 {
 		quarantine = -1 // conf's 0 means off; the engine's 0 means default
 	}
+	raiseFileLimit(m.Ports.Max-m.Ports.Min+1, s.log)
 	spool := filepath.Join(s.cfg.DataDir, "recordings", "spool")
 	if err := os.MkdirAll(spool, 0o700); err != nil {
 		return fmt.Errorf("%w: %w", errDataDir, err)
