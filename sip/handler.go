@@ -18,6 +18,11 @@ type request struct {
 	source    netip.AddrPort
 	transport string // lower case
 	secure    bool
+
+	// retransKey, when set, is the transaction key under which send caches
+	// the final response (see absorbed); keyBuf backs it for short keys.
+	retransKey []byte
+	keyBuf     [96]byte
 }
 
 // dispatch is the single entry point for requests from sipgo. It runs on a
@@ -49,10 +54,14 @@ func (s *Server) dispatch(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		// A sips: Request-URI needs TLS on every hop (RFC 3261 26.2.2).
 		s.reply(r, errSecureRequired)
 	case req.Method == sipmsg.REGISTER:
-		s.handleRegister(r)
+		if !s.absorbed(r) {
+			s.handleRegister(r)
+		}
 		s.dropTx(r)
 	case req.Method == sipmsg.OPTIONS:
-		s.handleOptions(r)
+		if !s.absorbed(r) {
+			s.handleOptions(r)
+		}
 		s.dropTx(r)
 	case req.Method == sipmsg.INVITE, req.Method == sipmsg.MESSAGE:
 		s.handleCall(r)
@@ -65,9 +74,11 @@ func (s *Server) dispatch(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 // dropTx ends the server transaction of an answered REGISTER or OPTIONS at
 // once instead of keeping it for Timer J (32s on UDP, RFC 3261 17.2.2),
 // like a stateless registrar: at thousands of registrations per second
-// the retained transactions would cost hundreds of MiB. A retransmitted
-// REGISTER is then processed again; its replayed digest nonce-count earns
-// a fresh challenge, never a second binding.
+// the retained transactions would cost hundreds of MiB. Retransmissions
+// over UDP are absorbed instead by the much smaller cache of final
+// responses (retransmit.go); one the cache no longer holds is processed
+// again, and its replayed digest nonce-count earns a fresh challenge,
+// never a second binding.
 func (s *Server) dropTx(r *request) {
 	if r.tx != nil {
 		r.tx.Terminate()
@@ -126,7 +137,9 @@ func (s *Server) send(r *request, res *sipmsg.Response) {
 	}
 	if err := r.tx.Respond(res); err != nil {
 		s.log.Debug("respond failed", "method", string(r.req.Method), "error", err)
+		return
 	}
+	s.remember(r, res)
 }
 
 // reqLog is a child logger for one request. It allocates, so it is used

@@ -16,6 +16,7 @@ type metrics struct {
 	dialogs       prometheus.Gauge
 	trunkAttempts *prometheus.CounterVec // result
 	guardDrops    *prometheus.CounterVec // reason
+	absorbed      *prometheus.CounterVec // method
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -44,9 +45,15 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Namespace: "patchbay", Subsystem: "sip", Name: "guard_drops_total",
 			Help: "Requests dropped or refused by the per-source guard (rate_limited, banned).",
 		}, []string{"reason"}),
+		absorbed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "patchbay", Subsystem: "sip", Name: "retransmissions_absorbed_total",
+			Help: "Retransmitted requests answered with the cached final response " +
+				"of their transaction, by method.",
+		}, []string{"method"}),
 	}
 	for _, c := range []prometheus.Collector{
 		m.requests, m.registrations, m.authFailures, m.dialogs, m.trunkAttempts, m.guardDrops,
+		m.absorbed,
 	} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("sip: register metrics: %w", err)

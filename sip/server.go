@@ -75,6 +75,8 @@ type Server struct {
 	client *sipgo.Client
 	rrKey  []byte // signs the flow tokens of our Record-Route entries
 	guard  *guard.Guard
+	// retrans absorbs retransmitted REGISTER and OPTIONS (retransmit.go).
+	retrans *retransCache
 
 	handler  atomic.Pointer[handlerBox]
 	draining atomic.Bool
@@ -119,6 +121,7 @@ func NewServer(cfg Config, dir Directory, loc location.Store) (*Server, error) {
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.guard = s.newGuard()
+	s.retrans = newRetransCache(s.ctx, retransTTL, retransMaxEntries, retransMaxBytes)
 
 	return s, nil
 }
