@@ -3,6 +3,7 @@ package accounting
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"path/filepath"
 	"testing"
 	"time"
@@ -37,13 +38,26 @@ func TestBusyDatabaseDelaysWrites(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := l.Ready(); err != nil {
+		t.Fatalf("Ready before any trouble: %v", err)
+	}
 	const hold = 400 * time.Millisecond
-	time.AfterFunc(hold, func() { tx.Rollback() })
+	readyWhileLocked := make(chan error, 1)
+	time.AfterFunc(hold, func() {
+		readyWhileLocked <- l.Ready()
+		tx.Rollback()
+	})
 
 	start := time.Now()
 	err = l.OpenLeg(ctx, LegStart{SID: legSID(1), AccountSID: acctA, Direction: DirInbound})
 	if err != nil {
 		t.Fatalf("OpenLeg while the database was busy: %v", err)
+	}
+	if err := <-readyWhileLocked; !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("Ready while commits waited on the lock = %v, want ErrUnavailable", err)
+	}
+	if err := l.Ready(); err != nil {
+		t.Fatalf("Ready after the write went through = %v, want nil", err)
 	}
 	if waited := time.Since(start); waited < hold {
 		t.Fatalf("OpenLeg returned after %s, before the lock was released", waited)

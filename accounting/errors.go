@@ -22,6 +22,9 @@ var (
 	// ErrNotFound is returned when a price plan, CDR or statement does not
 	// exist or is not visible to the account.
 	ErrNotFound = errors.New("accounting: not found")
+	// ErrUnavailable is returned by Ready while the ledger cannot commit:
+	// the database is locked by another writer, full or failing.
+	ErrUnavailable = errors.New("accounting: ledger cannot write")
 )
 
 // Money parsing errors.

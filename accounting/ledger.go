@@ -86,6 +86,9 @@ type Ledger struct {
 	sendMu sync.RWMutex
 	closed atomic.Bool
 	ops    chan *op
+	// stalled holds why the writer cannot commit (a *writeStall), or nil
+	// once a commit succeeds again; Ready reads it.
+	stalled atomic.Pointer[writeStall]
 
 	stop       chan struct{}
 	writerDone chan struct{}

@@ -101,12 +101,14 @@ func (l *Ledger) commit(batch []*op, errs []error) []error {
 		if err == nil || !busy(err) || attempt == commitAttempts {
 			break
 		}
+		l.stalled.Store(&writeStall{err: err})
 		l.log.Warn("accounting batch retried, database busy", "attempt", attempt,
 			"writes", len(batch))
 		l.metrics.retries.Inc()
 		time.Sleep(time.Duration(attempt) * 50 * time.Millisecond)
 	}
 	if err != nil {
+		l.stalled.Store(&writeStall{err: err})
 		l.log.Error("accounting batch failed", "error", err, "writes", len(batch))
 		for _, o := range batch {
 			l.metrics.countWrite(err)
@@ -115,6 +117,7 @@ func (l *Ledger) commit(batch []*op, errs []error) []error {
 
 		return errs
 	}
+	l.stalled.Store(nil)
 	l.metrics.batches.Inc()
 	l.metrics.batchSize.Observe(float64(len(batch)))
 	for i, o := range batch {
@@ -160,4 +163,23 @@ func busy(err error) bool {
 	var se sqlite3.Error
 
 	return errors.As(err, &se) && (se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked)
+}
+
+// writeStall is why the writer could not commit its last batch.
+type writeStall struct{ err error }
+
+// Ready reports whether the ledger can record calls now: nil while its
+// commits succeed, an error wrapping ErrUnavailable from the moment a batch
+// fails or has to wait for a database locked by another writer until a
+// commit succeeds again. Call control refuses new calls meanwhile, so that
+// none is carried without a CDR. It costs one atomic load.
+func (l *Ledger) Ready() error {
+	if l.closed.Load() {
+		return ErrClosed
+	}
+	if st := l.stalled.Load(); st != nil {
+		return fmt.Errorf("%w: %w", ErrUnavailable, st.err)
+	}
+
+	return nil
 }

@@ -17,6 +17,7 @@ var (
 	errSpendCap   = &StatusError{Code: 403, Reason: "Spend Cap Reached"}
 	errLimitBusy  = &StatusError{Code: 486, Reason: "Busy Here"}
 	errNotAllowed = &StatusError{Code: 403, Reason: "Destination Not Allowed"}
+	errNoBilling  = &StatusError{Code: 503, Reason: "Accounting Unavailable"}
 )
 
 // admission counts each account's live calls and calls started in the
@@ -86,6 +87,9 @@ func (cc *CallControl) admitCall(ctx context.Context, acct *tenancy.Account) err
 		return errServiceDisabled
 	}
 	if cc.cfg.Ledger != nil {
+		if err := cc.cfg.Ledger.Ready(); err != nil {
+			return refuse(errNoBilling, err)
+		}
 		if err := cc.cfg.Ledger.CheckSpend(ctx, acct.SID); err != nil {
 			return refuse(errSpendCap, err)
 		}

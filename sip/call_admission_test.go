@@ -55,6 +55,14 @@ type spendSink struct{ CDRSink }
 
 func (spendSink) CheckSpend(context.Context, string) error { return errors.New("cap reached") }
 
+func (spendSink) Ready() error { return nil }
+
+// stalledSink is a CDRSink that cannot write, as the ledger is while its
+// database is locked or full.
+type stalledSink struct{ spendSink }
+
+func (stalledSink) Ready() error { return errors.New("database is locked") }
+
 func TestAdmitCallRefusals(t *testing.T) {
 	e := newCCEnv(t)
 	ctx := t.Context()
@@ -77,6 +85,8 @@ func TestAdmitCallRefusals(t *testing.T) {
 		{"suspended", suspended, CallControlConfig{}, errAccountSuspended},
 		{"calls service off", noCalls, CallControlConfig{}, errServiceDisabled},
 		{"spend cap", e.acct, CallControlConfig{Ledger: spendSink{}}, errSpendCap},
+		{"accounting cannot write", e.acct, CallControlConfig{Ledger: stalledSink{}},
+			errNoBilling},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

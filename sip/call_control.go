@@ -42,6 +42,9 @@ type CDRSink interface {
 	LegAnswered(ctx context.Context, sid string, at time.Time) error
 	CloseLeg(ctx context.Context, e accounting.LegEnd) error
 	CheckSpend(ctx context.Context, accountSID string) error
+	// Ready reports whether CDRs can be written now; while it fails, new
+	// calls are refused rather than carried unbilled.
+	Ready() error
 }
 
 var (
