@@ -49,7 +49,7 @@ func binary(t *testing.T) string {
 		}
 	})
 	if buildErr != nil {
-		t.Skipf("cannot build the binary: %v", buildErr)
+		t.Fatalf("cannot build the binary: %v", buildErr)
 	}
 
 	return binPath

@@ -26,7 +26,7 @@ type Options struct {
 
 	// Secret keys the nonce HMAC. Servers on several nodes that share a
 	// Secret accept each other's nonces (each tracks nonce-counts on its
-	// own). Random per Server when nil.
+	// own). Random per Server when empty.
 	Secret []byte
 
 	// Now is the clock (time.Now).
@@ -73,7 +73,7 @@ func NewServer(opts Options) *Server {
 	if s.ttl <= 0 {
 		s.ttl = DefaultNonceTTL
 	}
-	if s.secret == nil {
+	if len(s.secret) == 0 {
 		s.secret = make([]byte, 32)
 		rand.Read(s.secret)
 	}

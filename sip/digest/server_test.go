@@ -251,6 +251,17 @@ func TestVerifySharedSecret(t *testing.T) {
 	}
 }
 
+// TestEmptySecretIsRandom: an empty (not only nil) secret draws a random
+// key, so that nobody can mint nonces for a server configured without one.
+func TestEmptySecretIsRandom(t *testing.T) {
+	a, b := NewServer(Options{Secret: []byte{}}), NewServer(Options{Secret: []byte{}})
+	ha1 := mustHA1(t, MD5, "bob", "acme.example", "pw")
+	c := answer(t, a.Challenges("acme.example", false)[1], "bob", "pw", "00000001")
+	if err := b.Verify("REGISTER", c, ha1); !errors.Is(err, ErrBadNonce) {
+		t.Errorf("nonce of another server with an empty secret: %v, want ErrBadNonce", err)
+	}
+}
+
 func TestTrackedNoncesBound(t *testing.T) {
 	clock := newFakeClock()
 	s := NewServer(Options{Now: clock.Now, MaxTrackedNonces: 3})
