@@ -47,6 +47,11 @@ func (s *Server) authenticate(ctx context.Context, r *request, h authHeaders,
 		return "", false
 	}
 	creds, err := digest.ParseCredentials(hdr.Value())
+	if errors.Is(err, digest.ErrScheme) { // RFC 4475 3.3.7: challenge in Digest
+		s.m.authFailures.WithLabelValues("scheme").Inc()
+		s.challenge(r, h, false)
+		return "", false
+	}
 	if err != nil {
 		s.m.authFailures.WithLabelValues("malformed").Inc()
 		s.reply(r, refuse(errBadRequest, err))

@@ -36,7 +36,7 @@ func (s *Server) dispatch(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		return
 	}
 	r.source = netip.AddrPortFrom(src.Addr().Unmap(), src.Port())
-	if !s.streamGuard(r) {
+	if !s.streamGuard(r) || !s.checkRequest(r) {
 		return
 	}
 

@@ -43,29 +43,6 @@ var knownDeviations = map[string]deviation{
 	"tcp/rfc4475/novelsc.sip":  {"closed", "sipgo", sipgoUnparsed},
 	"udp/rfc5118/ipv6-bad.sip": {"none", "sipgo", sipgoUnparsed},
 	"tcp/rfc5118/ipv6-bad.sip": {"closed", "sipgo", sipgoUnparsed},
-	"*/rfc4475/badvers.sip": {"200", "sipgo", "sipgo accepts any protocol version and " +
-		"echoes it (\"SIP/7.0 200 OK\"); RFC 3261 8.2.1 and RFC 4475 3.1.2.16 want 505"},
-	"udp/rfc4475/mcl01.sip": {"200", "sipgo", "two Content-Length values are accepted and " +
-		"one is used (on TCP sipgo closes the connection); RFC 4475 3.3.9 wants 400"},
-	"*/rfc4475/multi01.sip": {"403", "sipgo", "duplicate Call-ID, From, To and CSeq are " +
-		"accepted (the first is used) and the request goes on to authorization; RFC 4475 " +
-		"3.3.8 wants 400. Patchbay could check this before dispatch"},
-	"*/rfc4475/mismatch01.sip": {"200", "sipgo", "a CSeq method that differs from the " +
-		"request method is accepted; RFC 4475 3.1.2.17 wants 400. Patchbay could check " +
-		"this before dispatch"},
-	"*/rfc4475/mismatch02.sip": {"405", "patchbay", "an unknown method gets 405 from " +
-		"dispatch; RFC 3261 8.2.1 and RFC 4475 3.1.2.18 want 501 (405 is for a known " +
-		"method the resource does not allow)"},
-	"*/rfc4475/unkscm.sip": {"200", "patchbay", "the edge answers OPTIONS without " +
-		"looking at the Request-URI scheme; RFC 3261 8.2.2.1 wants 416"},
-	"*/rfc4475/bext01.sip": {"200", "patchbay", "Require and Proxy-Require with unknown " +
-		"option tags are not checked; RFC 3261 8.2.2.3 and 16.3 want 420 with Unsupported"},
-	"*/rfc4475/zeromf.sip": {"200", "patchbay", "the edge answers an OPTIONS to a user " +
-		"itself even with Max-Forwards: 0; RFC 4475 3.3.11 expects 483 where the edge " +
-		"would forward"},
-	"*/rfc4475/regaut01.sip": {"400", "patchbay", "an Authorization of another scheme " +
-		"than Digest is answered 400; RFC 4475 3.3.7 wants a 401 challenge " +
-		"(digest.ParseCredentials wraps digest.ErrScheme for it)"},
 }
 
 // knownDeviation returns the deviation recorded for name over transport.
