@@ -1,6 +1,7 @@
 package sip
 
 import (
+	"slices"
 	"strings"
 
 	sipmsg "github.com/emiago/sipgo/sip"
@@ -21,26 +22,23 @@ var (
 const sipVersion = "SIP/2.0"
 
 // singleHeaders are the headers a request carries exactly once (RFC 3261
-// 7.3.1 and 20: they are not comma-separated lists), by lower-case name,
-// and whether they are mandatory (RFC 3261 8.1.1). Max-Forwards and
-// Content-Length may be absent. Via is mandatory and may repeat.
+// 7.3.1 and 20: they are not comma-separated lists), and whether they are
+// mandatory (RFC 3261 8.1.1). Max-Forwards and Content-Length may be
+// absent. Via is mandatory and may repeat. sipgo names a header parsed
+// from its compact form ("i", "l") by its full name.
 var singleHeaders = [...]struct {
-	name, lower string
-	mandatory   bool
+	name      string
+	mandatory bool
 }{
-	{"Call-ID", "call-id", true}, {"From", "from", true}, {"To", "to", true},
-	{"CSeq", "cseq", true}, {"Max-Forwards", "max-forwards", false},
-	{"Content-Length", "content-length", false},
+	{"Call-ID", true}, {"From", true}, {"To", true}, {"CSeq", true},
+	{"Max-Forwards", false}, {"Content-Length", false},
 }
 
 // checkRequest runs the checks of RFC 3261 8.2 and 16.3 that need no
 // routing decision, before dispatch. It answers a refused request and
 // returns false; it returns true, having sent nothing, for a request that
-// passes. An ACK always passes: it is never answered.
+// passes (see inspectRequest).
 func (s *Server) checkRequest(r *request) bool {
-	if r.req.IsAck() {
-		return true
-	}
 	extra, err := inspectRequest(r.req)
 	if err == nil {
 		return true
@@ -61,8 +59,12 @@ func (s *Server) checkRequest(r *request) bool {
 // needs (Allow with 501, Unsupported with 420), or nil when req passes.
 // The order follows RFC 3261 8.2: the version, then the framing headers,
 // the method (8.2.1), the Request-URI (8.2.2.1), the extensions (8.2.2.3)
-// and Max-Forwards (16.3 step 2). ACK is not inspected (see checkRequest).
+// and Max-Forwards (16.3 step 2). An ACK always passes: it is never
+// answered (RFC 3261 17.2.1).
 func inspectRequest(req *sipmsg.Request) ([]sipmsg.Header, error) {
+	if req.IsAck() {
+		return nil, nil
+	}
 	if !strings.EqualFold(req.SipVersion, sipVersion) {
 		return nil, errVersion
 	}
@@ -102,13 +104,13 @@ func checkSingleHeaders(req *sipmsg.Request) error {
 	var count [len(singleHeaders)]int
 	vias := 0
 	for _, h := range req.Headers() {
-		lower := sipmsg.HeaderToLower(h.Name())
-		if lower == "via" {
+		name := h.Name()
+		if strings.EqualFold(name, "Via") {
 			vias++
 			continue
 		}
 		for i := range singleHeaders {
-			if singleHeaders[i].lower == lower {
+			if strings.EqualFold(singleHeaders[i].name, name) {
 				count[i]++
 				break
 			}
@@ -158,32 +160,22 @@ func knownMethod(m sipmsg.RequestMethod) bool {
 // and REGISTER (8.2.2.3): on an INVITE, MESSAGE or in-dialog request it
 // is the far end's to check when the edge proxies it.
 func unsupportedTags(req *sipmsg.Request) []string {
-	names := []string{"Proxy-Require"}
-	if !inDialog(req) && (req.Method == sipmsg.OPTIONS || req.Method == sipmsg.REGISTER) {
-		names = append(names, "Require")
-	}
+	uas := !inDialog(req) && (req.Method == sipmsg.OPTIONS || req.Method == sipmsg.REGISTER)
 	var tags []string
-	for _, name := range names {
-		for _, h := range req.GetHeaders(name) {
-			for tag := range strings.SplitSeq(h.Value(), ",") {
-				if tag = strings.TrimSpace(tag); tag != "" && !containsTag(tags, tag) {
-					tags = append(tags, tag)
-				}
+	for _, h := range req.Headers() {
+		name := h.Name()
+		if !strings.EqualFold(name, "Proxy-Require") &&
+			!(uas && strings.EqualFold(name, "Require")) {
+			continue
+		}
+		for tag := range strings.SplitSeq(h.Value(), ",") {
+			if tag = strings.TrimSpace(tag); tag != "" && !slices.Contains(tags, tag) {
+				tags = append(tags, tag)
 			}
 		}
 	}
 
 	return tags
-}
-
-func containsTag(tags []string, tag string) bool {
-	for _, t := range tags {
-		if t == tag {
-			return true
-		}
-	}
-
-	return false
 }
 
 // wouldForwardOptions reports whether req is an OPTIONS with Max-Forwards
