@@ -127,9 +127,10 @@ type call struct {
 	finalOnce sync.Once
 	relOnce   sync.Once
 
-	// booksMu guards books and booksClosed: the call's bookkeeping queue.
+	// booksMu guards books, booksDone and booksClosed: the call's bookkeeping queue.
 	booksMu     sync.Mutex
 	books       chan func(context.Context)
+	booksDone   chan struct{} // closed when runBooks has done everything queued
 	booksClosed bool
 
 	// mu guards the fields below.
@@ -234,7 +235,11 @@ func (c *call) answeredAt() time.Time {
 func (c *call) book(op func(ctx context.Context)) {
 	c.booksMu.Lock()
 	if c.booksClosed {
+		done := c.booksDone
 		c.booksMu.Unlock()
+		if done != nil {
+			<-done // after what was queued: a leg's close never overtakes its open
+		}
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(c.ctx), teardownTimeout)
 		defer cancel()
 		op(ctx)
@@ -243,8 +248,9 @@ func (c *call) book(op func(ctx context.Context)) {
 	}
 	if c.books == nil {
 		c.books = make(chan func(context.Context), 64)
+		c.booksDone = make(chan struct{})
 		c.cc.wg.Add(1)
-		go c.runBooks(c.books)
+		go c.runBooks(c.books, c.booksDone)
 	}
 	// Sent under booksMu so that closeBooks cannot close the channel
 	// between the check and the send; runBooks never takes booksMu.
@@ -252,8 +258,9 @@ func (c *call) book(op func(ctx context.Context)) {
 	c.booksMu.Unlock()
 }
 
-func (c *call) runBooks(books <-chan func(context.Context)) {
+func (c *call) runBooks(books <-chan func(context.Context), done chan<- struct{}) {
 	defer c.cc.wg.Done()
+	defer close(done)
 	for op := range books {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(c.ctx), teardownTimeout)
 		op(ctx)
