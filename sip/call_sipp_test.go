@@ -55,7 +55,7 @@ func ccScenario(t testing.TB, name string) string {
 func runB2BUALoad(t *testing.T, e *ccEnv, load ccLoad) ccLoadResult {
 	t.Helper()
 	if _, err := exec.LookPath("sipp"); err != nil {
-		t.Skip("sipp not installed (apt-get install sip-tester)")
+		t.Fatal("sipp not installed: run the test command, bash .ci/test, which installs it")
 	}
 	dir := t.TempDir()
 	var trace []string

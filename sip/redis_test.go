@@ -17,14 +17,14 @@ import (
 
 // redisURL starts a private redis-server on a free loopback port (or uses
 // PATCHBAY_TEST_REDIS_URL) and returns its URL; the test is skipped when
-// redis-server is not installed.
+// redis-server is not installed (the test command installs it).
 func redisURL(t *testing.T) string {
 	t.Helper()
 	if u := os.Getenv("PATCHBAY_TEST_REDIS_URL"); u != "" {
 		return u
 	}
 	if _, err := exec.LookPath("redis-server"); err != nil {
-		t.Skip("redis-server not installed")
+		t.Fatal("redis-server not installed: run the test command, bash .ci/test, which installs it")
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
