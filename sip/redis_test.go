@@ -16,7 +16,7 @@ import (
 )
 
 // redisURL starts a private redis-server on a free loopback port (or uses
-// PATCHBAY_TEST_REDIS_URL) and returns its URL; the test is skipped when
+// PATCHBAY_TEST_REDIS_URL) and returns its URL; the test fails when
 // redis-server is not installed (the test command installs it).
 func redisURL(t *testing.T) string {
 	t.Helper()
