@@ -247,6 +247,10 @@ func newUDPClient(t *testing.T, e *testEnv) *udpClient {
 // exchange sends raw and returns the first datagram back.
 func (u *udpClient) exchange(raw []byte) []byte {
 	u.t.Helper()
+	// A request resent within microseconds of the answer may meet sipgo's
+	// transaction while dropTx ends it, and go unanswered; real clients
+	// wait at least T1. Let the transaction end so the cache answers.
+	time.Sleep(20 * time.Millisecond)
 	if _, err := u.c.Write(raw); err != nil {
 		u.t.Fatal(err)
 	}
