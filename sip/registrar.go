@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -261,19 +262,53 @@ func (s *Server) contactExpires(c *sipmsg.ContactHeader, def time.Duration) (tim
 	return exp, nil
 }
 
-// registered answers 200 with every current binding and its remaining
-// interval (RFC 3261 10.3 step 8).
+// udpAnswerLimit is the largest message sipgo sends over UDP (its MTU
+// setting less its headroom); a larger one is refused, not fragmented.
+func udpAnswerLimit() int { return sipmsg.UDPMTUSize - 200 }
+
+// registered answers 200 with the current bindings and their remaining
+// intervals (RFC 3261 10.3 step 8). Over UDP the answer is kept within
+// udpAnswerLimit(): the registering device's own bindings come first and
+// others are left out once the list would not fit, since an answer that
+// cannot be sent would only make the device retransmit.
 func (s *Server) registered(r *request, bindings []location.Binding) {
 	res := sipmsg.NewResponseFromRequest(r.req, 200, "OK", nil)
 	now := time.Now()
+	res.AppendHeader(sipmsg.NewHeader("Date", now.UTC().Format("Mon, 02 Jan 2006 15:04:05 GMT")))
+	callID := ""
+	if h := r.req.CallID(); h != nil {
+		callID = h.Value()
+	}
+	slices.SortStableFunc(bindings, func(a, b location.Binding) int {
+		return boolRank(b.CallID == callID) - boolRank(a.CallID == callID)
+	})
+	budget := -1 // no limit on connection transports
+	if r.transport == "udp" {
+		budget = udpAnswerLimit() - len(res.String())
+	}
 	for _, b := range bindings {
 		left := int(b.Expires.Sub(now).Round(time.Second) / time.Second)
 		if left < 1 {
 			continue
 		}
-		res.AppendHeader(sipmsg.NewHeader("Contact",
-			"<"+b.Contact+">;expires="+strconv.Itoa(left)))
+		value := "<" + b.Contact + ">;expires=" + strconv.Itoa(left)
+		if budget >= 0 {
+			if size := len("Contact: \r\n") + len(value); size <= budget {
+				budget -= size
+			} else {
+				break
+			}
+		}
+		res.AppendHeader(sipmsg.NewHeader("Contact", value))
 	}
-	res.AppendHeader(sipmsg.NewHeader("Date", now.UTC().Format("Mon, 02 Jan 2006 15:04:05 GMT")))
 	s.send(r, res)
+}
+
+// boolRank is 1 for true, 0 for false, for sorting.
+func boolRank(b bool) int {
+	if b {
+		return 1
+	}
+
+	return 0
 }
