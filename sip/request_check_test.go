@@ -334,3 +334,45 @@ func BenchmarkInspectRequest(b *testing.B) {
 		}
 	}
 }
+
+// TestForeignAuthScheme: credentials of another scheme than Digest draw a
+// fresh challenge (RFC 4475 3.3.7), counted as reason "scheme".
+func TestForeignAuthScheme(t *testing.T) {
+	cases := []struct {
+		name, header, creds, challenge string
+		method                         sipmsg.RequestMethod
+		want                           int
+	}{
+		{"register basic", "Authorization", "Basic YWxpY2U6YWxpY2UtcHc=", "WWW-Authenticate",
+			sipmsg.REGISTER, 401},
+		{"register unknown", "Authorization", "NoOneKnowsThisScheme x=y", "WWW-Authenticate",
+			sipmsg.REGISTER, 401},
+		{"invite basic", "Proxy-Authorization", "Basic YWxpY2U6YWxpY2UtcHc=",
+			"Proxy-Authenticate", sipmsg.INVITE, 407},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			p := e.phone("udp", "alice", "acme.test", "alice-pw")
+			req := p.registerReq(300)
+			if tc.method == sipmsg.INVITE {
+				req = p.request(sipmsg.INVITE, "bob", "acme.test")
+				cid := sipmsg.CallIDHeader(sipmsg.GenerateTagN(10))
+				req.AppendHeader(&cid)
+			}
+			req.AppendHeader(sipmsg.NewHeader(tc.header, tc.creds))
+			counter := e.srv.m.authFailures.WithLabelValues("scheme")
+			res := p.final(p.send(req))
+			if res == nil || int(res.StatusCode) != tc.want {
+				t.Fatalf("got %v, want %d", res, tc.want)
+			}
+			h := res.GetHeader(tc.challenge)
+			if h == nil || !strings.HasPrefix(h.Value(), "Digest ") {
+				t.Fatalf("the %d carries no Digest %s:\n%s", tc.want, tc.challenge, res)
+			}
+			if got := metricValue(t, counter); got != 1 {
+				t.Fatalf("auth_failures_total{reason=scheme} = %v, want 1", got)
+			}
+		})
+	}
+}
