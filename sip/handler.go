@@ -135,11 +135,12 @@ func (s *Server) send(r *request, res *sipmsg.Response) {
 	if !res.IsProvisional() {
 		s.m.answered(string(r.req.Method), int(res.StatusCode))
 	}
-	if err := r.tx.Respond(res); err != nil {
-		s.log.Debug("respond failed", "method", string(r.req.Method), "error", err)
+	if s.sendRemembered(r, res) {
 		return
 	}
-	s.remember(r, res)
+	if err := r.tx.Respond(res); err != nil {
+		s.log.Debug("respond failed", "method", string(r.req.Method), "error", err)
+	}
 }
 
 // reqLog is a child logger for one request. It allocates, so it is used

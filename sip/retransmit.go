@@ -33,9 +33,9 @@ const (
 	// response and key bytes: the map slot, the order slot, the headers.
 	retransEntryOverhead = 112
 
-	// retransMaxResponse is the largest response kept; sipgo sends no UDP
-	// datagram above 1300 bytes anyway.
-	retransMaxResponse = 1500
+	// retransMaxResponse is the largest response kept: sipgo's limit for a
+	// UDP datagram (its MTU of 1500 less 200), which the edge keeps.
+	retransMaxResponse = 1300
 
 	// retransSweepEvery is the least interval between two sweeps of expired
 	// entries by the timer.
@@ -145,22 +145,14 @@ func (c *retransCache) lookup(key []byte, src netip.AddrPort) ([]byte, bool) {
 	return e.res, true
 }
 
-// store serializes res and keeps it under key for src. Responses above
-// retransMaxResponse, or larger than the whole byte budget, are not kept.
-func (c *retransCache) store(key []byte, src netip.AddrPort, res *sipmsg.Response) {
-	if c.ctx.Err() != nil {
+// store keeps a copy of res, the serialized final response sent to src,
+// under key. Responses above retransMaxResponse, or larger than the whole
+// byte budget, are not kept.
+func (c *retransCache) store(key []byte, src netip.AddrPort, res []byte) {
+	if c.ctx.Err() != nil || len(res) > retransMaxResponse {
 		return
 	}
-	buf := c.bufs.Get().(*bytes.Buffer)
-	buf.Reset()
-	res.StringWrite(buf)
-	if buf.Len() > retransMaxResponse {
-		c.bufs.Put(buf)
-		return
-	}
-	data := bytes.Clone(buf.Bytes())
-	c.bufs.Put(buf)
-	c.put(string(key), src, data)
+	c.put(string(key), src, bytes.Clone(res))
 }
 
 // entrySize is what an entry counts against maxBytes.
@@ -279,42 +271,61 @@ func (s *Server) absorbed(r *request) bool {
 		return false
 	}
 	s.m.absorbed.WithLabelValues(string(r.req.Method)).Inc()
-	if err := s.writeUDP(res, r.source); err != nil {
-		s.log.Debug("resend failed", "method", string(r.req.Method), "error", err)
+	if uc := s.udpConn(); uc != nil {
+		if _, err := uc.WriteToUDPAddrPort(res, r.source); err != nil {
+			s.log.Debug("resend failed", "method", string(r.req.Method), "error", err)
+		}
 	}
 
 	return true
 }
 
-// remember caches res, the final response just sent on r, when r is a
-// request absorbed retransmissions can match and res went back to its
-// source.
-func (s *Server) remember(r *request, res *sipmsg.Response) {
+// sendRemembered answers r with res and caches it when r is a request
+// that absorbed retransmissions can match: res is serialized once, sent
+// from the UDP listening socket to r's source and kept. The transaction
+// then ends (dropTx) without having seen the response; a resend that
+// meets it first is dropped by it, and the client's next one is absorbed.
+// It reports false, having sent nothing, when res cannot go this way
+// (provisional, above sipgo's UDP limit, addressed elsewhere, no UDP
+// listener); send then uses the transaction.
+func (s *Server) sendRemembered(r *request, res *sipmsg.Response) bool {
 	if r.retransKey == nil || res.IsProvisional() {
-		return
+		return false
 	}
 	dst, err := netip.ParseAddrPort(res.Destination())
 	if err != nil || netip.AddrPortFrom(dst.Addr().Unmap(), dst.Port()) != r.source {
-		return
+		return false
 	}
-	s.retrans.store(r.retransKey, r.source, res)
+	uc := s.udpConn()
+	if uc == nil {
+		return false
+	}
+	buf := s.retrans.bufs.Get().(*bytes.Buffer)
+	defer s.retrans.bufs.Put(buf)
+	buf.Reset()
+	res.StringWrite(buf)
+	if buf.Len() > retransMaxResponse {
+		return false
+	}
+	if _, err := uc.WriteToUDPAddrPort(buf.Bytes(), r.source); err != nil {
+		s.log.Debug("respond failed", "method", string(r.req.Method), "error", err)
+		return true
+	}
+	s.retrans.store(r.retransKey, r.source, buf.Bytes())
+
+	return true
 }
 
-// writeUDP sends data from the UDP listening socket to dst.
-func (s *Server) writeUDP(data []byte, dst netip.AddrPort) error {
+// udpConn returns the UDP listening socket, nil when there is none.
+func (s *Server) udpConn() *net.UDPConn {
 	s.mu.Lock()
-	var pc net.PacketConn
+	defer s.mu.Unlock()
 	for _, l := range s.listeners {
 		if l.transport == "udp" {
-			pc, _ = l.closer.(net.PacketConn)
+			uc, _ := l.closer.(*net.UDPConn)
+			return uc
 		}
 	}
-	s.mu.Unlock()
-	uc, ok := pc.(*net.UDPConn)
-	if !ok {
-		return ErrNoListener
-	}
-	_, err := uc.WriteToUDPAddrPort(data, dst)
 
-	return err
+	return nil
 }
