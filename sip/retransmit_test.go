@@ -1,6 +1,7 @@
 package sip
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -414,4 +415,83 @@ func BenchmarkRetransCache(b *testing.B) {
 		}
 		c.store(key, src, out.Bytes())
 	}
+}
+
+// TestRetransmissionNotCached: requests that cannot be matched as RFC 3261
+// transactions (RFC 2543 branch) and requests over TCP, where clients do
+// not retransmit, are processed each time and leave the cache empty.
+func TestRetransmissionNotCached(t *testing.T) {
+	options := func(branch string) []byte {
+		return []byte("OPTIONS sip:acme.test SIP/2.0\r\n" +
+			"Via: SIP/2.0/UDP 127.0.0.1:5070;branch=" + branch + ";rport\r\n" +
+			"From: <sip:alice@acme.test>;tag=1\r\nTo: <sip:acme.test>\r\n" +
+			"Call-ID: opt-2\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n")
+	}
+	cases := []struct {
+		name      string
+		transport string
+		raw       []byte
+	}{
+		{name: "RFC 2543 branch over udp", transport: "udp", raw: options("rfc2543-1")},
+		{name: "tcp", transport: "tcp", raw: options("z9hG4bKtcp")},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			var answers [2][]byte
+			if tc.transport == "udp" {
+				u := newUDPClient(t, e)
+				answers[0], answers[1] = u.exchange(tc.raw), u.exchange(tc.raw)
+			} else {
+				answers[0], answers[1] = tcpExchange(t, e, tc.raw)
+			}
+			for i, a := range answers {
+				if code := statusOfRaw(t, a); code != 200 {
+					t.Fatalf("answer %d: %d", i, code)
+				}
+			}
+			if bytes.Equal(answers[0], answers[1]) {
+				t.Fatal("second answer is the cached first one (same To tag)")
+			}
+			if v := metricValue(t, e.srv.m.absorbed.WithLabelValues("OPTIONS")); v != 0 {
+				t.Fatalf("absorbed %v, want 0", v)
+			}
+			if n, _ := e.srv.retrans.size(); n != 0 {
+				t.Fatalf("%d entries cached, want none", n)
+			}
+		})
+	}
+}
+
+// tcpExchange sends raw twice over one TCP connection and returns both
+// answers (each ends with an empty body).
+func tcpExchange(t *testing.T, e *testEnv, raw []byte) ([]byte, []byte) {
+	t.Helper()
+	c, err := net.Dial("tcp", e.srv.Addr("tcp").String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(3 * time.Second))
+	var got [][]byte
+	r := bufio.NewReader(c)
+	for range 2 {
+		if _, err := c.Write(raw); err != nil {
+			t.Fatal(err)
+		}
+		var msg []byte
+		for {
+			line, err := r.ReadBytes('\n')
+			if err != nil {
+				t.Fatalf("reading answer: %v", err)
+			}
+			msg = append(msg, line...)
+			if bytes.Equal(line, []byte("\r\n")) {
+				break
+			}
+		}
+		got = append(got, msg)
+	}
+
+	return got[0], got[1]
 }
