@@ -323,10 +323,12 @@ func TestRetransmittedRegisterAbsorbed(t *testing.T) {
 	}
 
 	// Another branch is a new transaction: nc=1 again is a replay.
-	if code := statusOfRaw(t, u.exchange(digestRegister("alice", nonce, opaque, 2, 1))); code != 401 {
+	code := statusOfRaw(t, u.exchange(digestRegister("alice", nonce, opaque, 2, 1)))
+	if code != 401 {
 		t.Fatalf("new branch with a used nonce-count: %d, want 401", code)
 	}
-	if code := statusOfRaw(t, u.exchange(digestRegister("alice", nonce, opaque, 3, 2))); code != 200 {
+	code = statusOfRaw(t, u.exchange(digestRegister("alice", nonce, opaque, 3, 2)))
+	if code != 200 {
 		t.Fatalf("next nonce-count: %d, want 200", code)
 	}
 }
@@ -358,11 +360,12 @@ func TestRetransmittedChallengeAndOptions(t *testing.T) {
 		method string
 		code   int
 	}{
-		{name: "challenge", method: "REGISTER", code: 401, raw: "REGISTER sip:acme.test SIP/2.0\r\n" +
-			"Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKchal;rport\r\n" +
-			"From: <sip:alice@acme.test>;tag=1\r\nTo: <sip:alice@acme.test>\r\n" +
-			"Call-ID: chal-1\r\nCSeq: 1 REGISTER\r\n" +
-			"Contact: <sip:alice@127.0.0.1:5070>\r\nContent-Length: 0\r\n\r\n"},
+		{name: "challenge", method: "REGISTER", code: 401,
+			raw: "REGISTER sip:acme.test SIP/2.0\r\n" +
+				"Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKchal;rport\r\n" +
+				"From: <sip:alice@acme.test>;tag=1\r\nTo: <sip:alice@acme.test>\r\n" +
+				"Call-ID: chal-1\r\nCSeq: 1 REGISTER\r\n" +
+				"Contact: <sip:alice@127.0.0.1:5070>\r\nContent-Length: 0\r\n\r\n"},
 		{name: "options", method: "OPTIONS", code: 200, raw: "OPTIONS sip:acme.test SIP/2.0\r\n" +
 			"Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKopt;rport\r\n" +
 			"From: <sip:alice@acme.test>;tag=1\r\nTo: <sip:acme.test>\r\n" +
