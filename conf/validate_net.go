@@ -90,7 +90,7 @@ func checkPublicAddr(s string) string {
 func checkMediaAddr(pub, bind netip.Addr) string {
 	switch {
 	case !pub.IsValid():
-		return "must be set to an IP address when public_addr is a host name"
+		return "must be set to an IP address when public_addr (by default the sip.listen host) is a host name"
 	case pub.IsUnspecified():
 		return "must not be an unspecified address; give the address peers reach"
 	case bind.Is4() && pub.Is6(), bind.Is6() && !bind.IsUnspecified() && pub.Is4():
