@@ -24,14 +24,17 @@ const (
 	retransMaxEntries = 200_000
 
 	// retransMaxBytes bounds the cached bytes (responses, keys and the
-	// per-entry bookkeeping estimated by retransEntryOverhead). At 20,000
-	// answers a second it holds the last ~2.5 s, which covers a client's
-	// first retransmissions (T1 = 500 ms, then 1 s, 2 s).
+	// per-entry bookkeeping estimated by retransEntryOverhead), about
+	// 50,000 answers of 400 bytes: at 20,000 answers a second the last
+	// ~2.5 s, which covers a client's first retransmissions (T1 = 500 ms,
+	// then 1 s, 2 s).
 	retransMaxBytes = 32 << 20
 
 	// retransEntryOverhead estimates the memory of one entry besides its
-	// response and key bytes: the map slot, the order slot, the headers.
-	retransEntryOverhead = 112
+	// response and key bytes: the map slot at its load factor, the order
+	// slot, slice headers and size-class rounding (measured by
+	// BenchmarkRetransCacheFootprint).
+	retransEntryOverhead = 256
 
 	// retransMaxResponse is the largest response kept: sipgo's limit for a
 	// UDP datagram (its MTU of 1500 less 200), which the edge keeps.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"runtime"
 	"strconv"
 	"sync"
 	"testing"
@@ -497,4 +498,44 @@ func tcpExchange(t *testing.T, e *testEnv, raw []byte) ([]byte, []byte) {
 	}
 
 	return got[0], got[1]
+}
+
+// BenchmarkRetransCacheFootprint fills a cache with the default bounds
+// with realistic answers (a 200 to REGISTER, ~520 bytes) until the byte
+// bound evicts, and reports the heap it holds against what it accounts.
+func BenchmarkRetransCacheFootprint(b *testing.B) {
+	msg, err := sipmsg.ParseMessage(digestRegister("alice", "n", "o", 1, 1))
+	if err != nil {
+		b.Fatal(err)
+	}
+	req := msg.(*sipmsg.Request)
+	res := sipmsg.NewResponseFromRequest(req, 200, "OK", nil)
+	res.AppendHeader(sipmsg.NewHeader("Contact", "<sip:alice@127.0.0.1:5070>;expires=300"))
+	res.AppendHeader(sipmsg.NewHeader("Date", "Thu, 03 Dec 2026 19:20:00 GMT"))
+	var out bytes.Buffer
+	res.StringWrite(&out)
+	src := netip.MustParseAddrPort("127.0.0.1:5070")
+	b.ReportAllocs()
+	for range b.N {
+		ctx, cancel := context.WithCancel(context.Background())
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		c := newRetransCache(ctx, retransTTL, retransMaxEntries, retransMaxBytes)
+		var buf [96]byte
+		for i := range 100_000 {
+			key := append(append(buf[:0], "z9hG4bK-4711-"...), strconv.Itoa(i)...)
+			key = append(key, "\x00127.0.0.1\x005070\x00REGISTER"...)
+			c.store(key, src, out.Bytes())
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		n, acc := c.size()
+		b.ReportMetric(float64(n), "entries")
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/(1<<20), "MiB-heap")
+		b.ReportMetric(float64(acc)/(1<<20), "MiB-accounted")
+		b.ReportMetric(float64(out.Len()), "B-response")
+		runtime.KeepAlive(c)
+		cancel()
+	}
 }
