@@ -326,7 +326,7 @@ func (ds *dialState) invite(ctx context.Context, t dialTarget,
 		status = callstatus.End(false, code, reason)
 	}
 	c.cc.removeLeg(l.callID)
-	c.closeCDR(accounting.LegEnd{SID: l.sid, Status: accounting.Status(status),
+	c.closeCDR(accounting.LegEnd{SID: l.sid, Status: status,
 		Cause: accounting.CauseSIPError, SIPCode: code}, accounting.Quality{})
 	c.log.Debug("dial target failed", "leg", l.sid, "code", code, "error", err)
 

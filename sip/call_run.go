@@ -233,7 +233,7 @@ func (c *call) teardown() {
 	if cause == "" {
 		cause = accounting.CauseCalleeHangup
 	}
-	c.closeCDR(accounting.LegEnd{SID: c.sid, Status: accounting.Status(status),
+	c.closeCDR(accounting.LegEnd{SID: c.sid, Status: status,
 		Cause: cause, SIPCode: end.code, SIPReason: end.detail}, q)
 	c.event("completed", status, end.code)
 	c.closeBooks()

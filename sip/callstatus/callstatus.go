@@ -4,32 +4,25 @@
 // one table the B2BUA, the status callbacks and the Calls API share.
 package callstatus
 
-// Status is a call leg's status as the CPaaS API spells it.
-type Status string
+import "github.com/patchbay/patchbay/accounting"
+
+// Status is a call leg's status as the CPaaS API spells it: the same
+// values the CDRs keep, so it is accounting's type.
+type Status = accounting.Status
 
 // The call statuses. Queued, Initiated, Ringing and InProgress are live;
-// the others are final.
+// the others are final (Status.Final).
 const (
-	Queued     Status = "queued"
-	Initiated  Status = "initiated"
-	Ringing    Status = "ringing"
-	InProgress Status = "in-progress"
-	Completed  Status = "completed"
-	Busy       Status = "busy"
-	NoAnswer   Status = "no-answer"
-	Failed     Status = "failed"
-	Canceled   Status = "canceled"
+	Queued     = accounting.StatusQueued
+	Initiated  = Status("initiated")
+	Ringing    = accounting.StatusRinging
+	InProgress = accounting.StatusInProgress
+	Completed  = accounting.StatusCompleted
+	Busy       = accounting.StatusBusy
+	NoAnswer   = accounting.StatusNoAnswer
+	Failed     = accounting.StatusFailed
+	Canceled   = accounting.StatusCanceled
 )
-
-// Final reports whether s is a final status.
-func (s Status) Final() bool {
-	switch s {
-	case Completed, Busy, NoAnswer, Failed, Canceled:
-		return true
-	}
-
-	return false
-}
 
 // Reason is why Patchbay ended a leg, when the end was not (only) a SIP
 // final response from the far side.
