@@ -2,73 +2,17 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"net"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/patchbay/patchbay/sip/location/redistest"
 )
 
-// redisServer is a redis-server process on a loopback port, without
-// persistence, that the test may stop and start again on the same port.
-type redisServer struct {
-	t    *testing.T
-	port int
-	cmd  *exec.Cmd
-}
-
-// startRedis starts redis-server on a free port; the test fails when it
-// is not installed (apt-get install redis-server).
-func startRedis(t *testing.T) *redisServer {
-	t.Helper()
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		t.Fatal("redis-server not found: install it (apt-get install -y redis-server)")
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rs := &redisServer{t: t, port: ln.Addr().(*net.TCPAddr).Port}
-	ln.Close()
-	rs.start()
-	t.Cleanup(rs.stop)
-
-	return rs
-}
-
-func (rs *redisServer) url() string {
-	return fmt.Sprintf("redis://127.0.0.1:%d/0?dial_timeout=300ms&read_timeout=500ms"+
-		"&write_timeout=500ms&max_retries=0", rs.port)
-}
-
-// start runs redis-server and waits until it accepts connections.
-func (rs *redisServer) start() {
-	rs.t.Helper()
-	rs.cmd = exec.Command("redis-server", "--port", fmt.Sprint(rs.port),
-		"--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", rs.t.TempDir())
-	if err := rs.cmd.Start(); err != nil {
-		rs.t.Fatal(err)
-	}
-	up := eventually(5*time.Second, func() bool {
-		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", rs.port))
-		if err == nil {
-			c.Close()
-		}
-
-		return err == nil
-	})
-	if !up {
-		rs.t.Fatalf("redis-server on port %d did not come up", rs.port)
-	}
-}
-
-// stop kills redis-server; it is idempotent.
-func (rs *redisServer) stop() {
-	if rs.cmd != nil && rs.cmd.ProcessState == nil {
-		rs.cmd.Process.Kill()
-		rs.cmd.Wait()
-	}
+// outageRedisURL is rs's URL with client timeouts short enough that a
+// request to a stopped server fails within the test's patience.
+func outageRedisURL(rs *redistest.Server) string {
+	return rs.URL() + "?dial_timeout=300ms&read_timeout=500ms&write_timeout=500ms&max_retries=0"
 }
 
 // registerWithin registers p, failing the test when no answer comes
@@ -91,9 +35,9 @@ func registerWithin(t *testing.T, p *phone, d time.Duration) (int, error) {
 // so; when Redis is back they succeed again without restarting Patchbay;
 // and bindings outlive a restart of Patchbay.
 func TestSystemRedisOutage(t *testing.T) {
-	rs := startRedis(t)
+	rs := redistest.Start(t)
 	dataDir := t.TempDir()
-	env := map[string]string{"PATCHBAY_REDIS_URL": rs.url(), "PATCHBAY_DATA_DIR": dataDir}
+	env := map[string]string{"PATCHBAY_REDIS_URL": outageRedisURL(rs), "PATCHBAY_DATA_DIR": dataDir}
 	r := startServer(t, testConfig(t, env))
 	tn := provision(t, r.base, "redis.test", nil)
 	alice := newPhone(t, "127.0.0.60", r.sipAddr(), tn.domain, "alice")
@@ -101,7 +45,7 @@ func TestSystemRedisOutage(t *testing.T) {
 		t.Fatalf("REGISTER with Redis up: %d %v", code, err)
 	}
 
-	rs.stop()
+	rs.Stop()
 	code, err := registerWithin(t, alice, 3*time.Second)
 	if code != 500 && code != 503 {
 		t.Errorf("REGISTER with Redis down: %d %v, want 500 or 503", code, err)
@@ -112,7 +56,7 @@ func TestSystemRedisOutage(t *testing.T) {
 		t.Errorf("/readyz with Redis down: %d %s", status, body)
 	}
 
-	rs.start()
+	rs.Restart()
 	back := eventually(5*time.Second, func() bool {
 		code, _ := registerWithin(t, alice, 3*time.Second)
 		return code == 200

@@ -7,6 +7,8 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/patchbay/patchbay/sip/location/redistest"
 )
 
 // benchUpdate is a realistic REGISTER of device i: one contact, a UUID-sized
@@ -35,7 +37,7 @@ func benchStores(b *testing.B) map[string]func(b *testing.B) Store {
 			b.Cleanup(func() { m.Close() })
 			return m
 		},
-		"redis": func(b *testing.B) Store { return newTestRedis(b, testRedisURL(b)) },
+		"redis": func(b *testing.B) Store { return newTestRedis(b, redistest.URL(b)) },
 	}
 }
 
