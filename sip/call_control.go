@@ -78,6 +78,9 @@ type CallControlConfig struct {
 	RefuseBusy bool
 	// RetryAfter is the Retry-After of 503 refusals (5s).
 	RetryAfter time.Duration
+	// Notifications records application failures and refusals by the
+	// account's limits for the account to read; nil records none.
+	Notifications Notifier
 	// Markup limits the documents applications may answer with.
 	Markup markup.Limits
 	// Logger receives call lifecycle logs (slog.Default()).
@@ -103,6 +106,8 @@ type CallControl struct {
 	calls      map[string]*call // live calls by parent CallSid
 	contactHdr *sipmsg.ContactHeader
 	closed     bool
+
+	notes notes // when each account was last notified of each code
 
 	started, ended, fetches, appWait atomic.Int64
 }
@@ -263,6 +268,7 @@ func (cc *CallControl) refuse(in *InboundCall, err error) {
 		cc.log.Debug("refusal not sent", "error", err)
 	}
 	cc.log.Info("call refused", "tenant", in.Account.SID, "code", code, "cause", err)
+	cc.notifyRefusal(in.Account.SID, "", err)
 }
 
 // HandleInDialog implements DialogHandler: requests inside the dialogs of

@@ -451,6 +451,8 @@ func (c *call) clientTargets(ctx context.Context, n markup.Noun) ([]dialTarget, 
 // number, in priority order, after the destination rules allow it.
 func (c *call) numberTargets(ctx context.Context, n markup.Noun) ([]dialTarget, error) {
 	if err := c.cc.allowedNumber(ctx, c.acct.SID, n.Target); err != nil {
+		c.cc.notifyRefusal(c.acct.SID, c.sid, err)
+
 		return nil, err
 	}
 	trunks, err := c.cc.cfg.Directory.AccountTrunks(ctx, c.acct.SID)

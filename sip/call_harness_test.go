@@ -258,7 +258,7 @@ func (e *ccEnv) startServer(ctx context.Context, db interface{}) {
 	}
 	t.Cleanup(func() { eng.Close() })
 	e.cc, err = NewCallControl(CallControlConfig{Server: e.srv, Directory: e.store,
-		Webhooks: client, Outbox: e.outbox, Ledger: e.ledger, Media: eng,
+		Webhooks: client, Outbox: e.outbox, Ledger: e.ledger, Media: eng, Notifications: e.store,
 		RecordingsDir: filepath.Join(e.dir, "recordings"), APIBaseURL: "http://api.test",
 		Logger: quietLog()})
 	if err != nil {

@@ -23,6 +23,8 @@ func (cc *CallControl) newOutboundCall(ctx context.Context, acct *tenancy.Accoun
 		return nil, refuse(errNoHandler, errors.New("sip: API calls need a media engine"))
 	}
 	if err := cc.admitCall(ctx, acct); err != nil {
+		cc.notifyRefusal(acct.SID, "", err)
+
 		return nil, err
 	}
 	c := &call{

@@ -11,6 +11,7 @@ import (
 	"github.com/patchbay/patchbay/sip/callstatus"
 	"github.com/patchbay/patchbay/sip/markup"
 	"github.com/patchbay/patchbay/sip/webhook"
+	"github.com/patchbay/patchbay/tenancy"
 )
 
 // maxDocuments bounds the documents one call may fetch, so that an
@@ -52,6 +53,13 @@ func (c *call) appFailed(err error) {
 		code = coder.ErrorCode()
 	}
 	c.log.Warn("application failed", "error_code", code, "error", err)
+	requestURL := ""
+	var fe *webhook.FetchError
+	if errors.As(err, &fe) {
+		requestURL = fe.URL
+	}
+	c.cc.notify(tenancy.Notification{AccountSID: c.acct.SID, CallSID: c.sid, ErrorCode: code,
+		Level: tenancy.LevelError, Message: err.Error(), RequestURL: requestURL})
 	c.setEnd(callEnd{reason: callstatus.ReasonError, cause: accounting.CauseAppError,
 		code: 500, detail: "application error " + strconv.Itoa(code)})
 }

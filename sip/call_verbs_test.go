@@ -105,6 +105,9 @@ func TestCallOutcomes(t *testing.T) {
 				c.SIPReason != "application error 11200") {
 				t.Errorf("application failure not recorded: %s %q", c.Cause, c.SIPReason)
 			}
+			if tt.code == 500 {
+				e.waitNotification(11200, p.Get("CallSid"))
+			}
 		})
 	}
 }

@@ -83,6 +83,7 @@ func NewAPI(store *Store, opts APIOptions) *API {
 	a.mountTrunks()
 	a.mountServices()
 	a.mountLimits()
+	a.mountNotifications()
 
 	return a
 }

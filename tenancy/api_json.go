@@ -16,7 +16,7 @@ const (
 )
 
 // moreInfoURL is where error codes are explained (the README section).
-const moreInfoURL = "https://github.com/patchbay/patchbay#api-error-codes"
+const moreInfoURL = "https://github.com/patchbay/patchbay/blob/main/docs/tenancy.md#api-error-codes"
 
 // Error codes in API error bodies. The numbers follow the CPaaS API where a
 // matching code exists.

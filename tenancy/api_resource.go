@@ -21,9 +21,9 @@ type scope struct {
 // same routes, status codes and paging: GET and POST on base+".json", GET,
 // POST (when update is set) and DELETE on base+"/{Sid}.json".
 type resource[T any] struct {
-	base    string // pattern without ".json", with {AccountSid} and maybe {ParentSid}
-	listKey string // the name of the list in list responses
-	create  func(ctx context.Context, sc scope, f *form) (*T, error)
+	base    string                                                   // pattern without ".json", with {AccountSid} and maybe {ParentSid}
+	listKey string                                                   // the name of the list in list responses
+	create  func(ctx context.Context, sc scope, f *form) (*T, error) // nil: none
 	fetch   func(ctx context.Context, sc scope, sid string) (*T, error)
 	update  func(ctx context.Context, sc scope, sid string, f *form) (*T, error) // nil: none
 	remove  func(ctx context.Context, sc scope, sid string) error
@@ -40,10 +40,12 @@ func mount[T any](a *API, res resource[T]) {
 		sc.query = r.URL.Query()
 		listResource(a, w, r, res, sc)
 	})
-	a.HandleAccount("POST "+res.base+".json", func(w http.ResponseWriter, r *http.Request,
-		acct *Account) {
-		writeResource(a, w, r, res, res.scopeOf(r, acct), "", http.StatusCreated)
-	})
+	if res.create != nil {
+		a.HandleAccount("POST "+res.base+".json", func(w http.ResponseWriter,
+			r *http.Request, acct *Account) {
+			writeResource(a, w, r, res, res.scopeOf(r, acct), "", http.StatusCreated)
+		})
+	}
 	a.HandleAccount("GET "+res.base+"/{Sid}", func(w http.ResponseWriter, r *http.Request,
 		acct *Account) {
 		sc := res.scopeOf(r, acct)

@@ -7,16 +7,17 @@ import (
 
 // SID prefixes of the resources this package owns.
 const (
-	prefixAccount     = "AC"
-	prefixApplication = "AP"
-	prefixNumber      = "PN"
-	prefixDomain      = "SD"
-	prefixCredList    = "CL"
-	prefixCredential  = "CR"
-	prefixIPACL       = "AL"
-	prefixIPAddress   = "IP"
-	prefixTrunk       = "TK"
-	prefixOrigURI     = "OU"
+	prefixAccount      = "AC"
+	prefixApplication  = "AP"
+	prefixNotification = "NO"
+	prefixNumber       = "PN"
+	prefixDomain       = "SD"
+	prefixCredList     = "CL"
+	prefixCredential   = "CR"
+	prefixIPACL        = "AL"
+	prefixIPAddress    = "IP"
+	prefixTrunk        = "TK"
+	prefixOrigURI      = "OU"
 )
 
 // newSID returns prefix followed by 32 lowercase hex digits from crypto/rand.

@@ -253,6 +253,32 @@ type OriginationURI struct {
 	Updated      time.Time
 }
 
+// NotificationLevel is how serious a Notification is, numbered as the CPaaS
+// API numbers its "log" field.
+type NotificationLevel int
+
+// The notification levels.
+const (
+	LevelError   NotificationLevel = 0
+	LevelWarning NotificationLevel = 1
+)
+
+// Notification tells an account of something that went wrong for it: an
+// application that could not be fetched or parsed, a limit or cap that
+// refused calls. The platform records them; the account lists and deletes
+// them through the API.
+type Notification struct {
+	SID        string // "NO" + 32 hex
+	AccountSID string
+	CallSID    string // empty when no call is concerned
+	ErrorCode  int    // CPaaS-style code (11200, 13510, ...) or Patchbay's own
+	Level      NotificationLevel
+	Message    string
+	RequestURL string // the tenant URL concerned, if any
+	Created    time.Time
+	Updated    time.Time
+}
+
 // Realm is the digest realm Patchbay challenges with. HA1 values are stored
 // for this realm, so one credential works for every domain it is mapped to.
 const Realm = "patchbay"

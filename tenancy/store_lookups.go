@@ -19,6 +19,7 @@ type tables struct {
 	ipAddrs   *table[IPAddress]
 	trunks    *table[Trunk]
 	origURLs  *table[OriginationURI]
+	notes     *table[Notification]
 
 	domainCreds *link[CredentialList]
 	domainACLs  *link[IPAccessControlList]
@@ -33,6 +34,7 @@ func newTables() tables {
 		creds:     credentialTable(),
 		ipACLs:    namedListTable("ip_acls", ipACLFields),
 		ipAddrs:   ipAddressTable(), trunks: trunkTable(), origURLs: origURLTable(),
+		notes: notificationTable(),
 	}
 	t.domainCreds = newLink("domain_credential_lists", "domains", "domain_sid",
 		"credential_list_sid", "CredentialListSid", true, t.credLists)

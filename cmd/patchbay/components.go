@@ -14,11 +14,15 @@ import (
 	"github.com/patchbay/patchbay/sip"
 	"github.com/patchbay/patchbay/sip/location"
 	"github.com/patchbay/patchbay/sip/webhook"
+	"github.com/patchbay/patchbay/tenancy"
 )
 
 // locationKeyPrefix starts every key Patchbay writes to Redis for the
 // location store.
 const locationKeyPrefix = "patchbay:loc:"
+
+// notifyTimeout bounds recording a notification for an account.
+const notifyTimeout = 5 * time.Second
 
 // drainPoll is how often a SIGTERM drain looks whether live calls ended.
 const drainPoll = 100 * time.Millisecond
@@ -94,6 +98,15 @@ func (s *server) onSpendCap(accountSID string, spent, limit int64) {
 	}
 	s.log.Warn("spend cap reached; calls ended", "account", accountSID,
 		"spent_micro", spent, "cap_micro", limit, "calls", ended)
+	ctx, cancel := context.WithTimeout(context.Background(), notifyTimeout)
+	defer cancel()
+	note := tenancy.Notification{AccountSID: accountSID, ErrorCode: sip.NoteSpendCap,
+		Level: tenancy.LevelWarning, Message: fmt.Sprintf("monthly spend cap %s reached "+
+			"(spent %s); %d running calls ended, new calls refused",
+			accounting.FormatMicro(limit), accounting.FormatMicro(spent), ended)}
+	if _, err := s.store.AddNotification(ctx, note); err != nil {
+		s.log.Warn("spend cap notification not recorded", "account", accountSID, "error", err)
+	}
 }
 
 // openMedia starts the RTP relay engine over the configured port range.
@@ -248,6 +261,7 @@ func (s *server) openCalls(ctx context.Context) error {
 		RecordingsDir: recordings,
 		APIBaseURL:    "http://" + s.apiPublicAddr(),
 		RefuseBusy:    s.cfg.Calls.OverloadStatus == 486,
+		Notifications: s.store,
 		Logger:        s.log,
 	})
 	if err != nil {

@@ -1,0 +1,58 @@
+package sip
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/patchbay/patchbay/tenancy"
+)
+
+// waitNotification waits until the account has a notification of code
+// (for callSID, when not empty) and returns it.
+func (e *ccEnv) waitNotification(code int, callSID string) *tenancy.Notification {
+	e.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		notes, _, err := e.store.ListNotifications(e.t.Context(), e.acct.SID,
+			tenancy.Page{Size: 100})
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		for _, n := range notes {
+			if n.ErrorCode == code && (callSID == "" || n.CallSID == callSID) {
+				return n
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	e.t.Fatalf("no notification %d for call %q", code, callSID)
+
+	return nil
+}
+
+// TestNotifyRefusals: a refusal by one of the account's limits records a
+// notification with its code, once per minute per code however many calls
+// are refused, while refusals that are not the account's doing record none.
+func TestNotifyRefusals(t *testing.T) {
+	e := newCCEnv(t)
+	for range 5 {
+		e.cc.notifyRefusal(e.acct.SID, "", refuse(errRateLimit, fmt.Errorf("6 calls this second")))
+	}
+	e.cc.notifyRefusal(e.acct.SID, "", errDraining)
+	e.cc.notifyRefusal(e.acct.SID, "", refuse(errLimitBusy, errCallLimit))
+	n := e.waitNotification(NoteRateLimit, "")
+	if n.Level != tenancy.LevelWarning || n.Message == "" {
+		t.Fatalf("notification = %+v", n)
+	}
+	e.waitNotification(NoteCallLimit, "") // a 486 refusal still names its limit
+
+	e.cc.wg.Wait()
+	notes, _, err := e.store.ListNotifications(t.Context(), e.acct.SID, tenancy.Page{Size: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(notes) != 2 {
+		t.Fatalf("%d notifications, want one per limit code: %+v", len(notes), notes)
+	}
+}
