@@ -59,7 +59,13 @@ func (s *Server) proxyToUser(ctx context.Context, r *request, d *tenancy.Domain)
 		s.reply(r, s.absentUser(ctx, d, r.req.Recipient.User))
 		return
 	}
+	leg, err := s.openProxyLeg(r, d)
+	if err != nil {
+		s.reply(r, err)
+		return
+	}
 	f := newFork(s, r)
+	f.leg = leg
 	f.run(ctx, bindings)
 }
 
@@ -106,6 +112,7 @@ type fork struct {
 	answered bool
 	stopped  bool // cancelled upstream, timed out or answered: no new branches ring
 	timedOut bool
+	leg      *proxyLeg // the call's CDR; nil when none is kept
 }
 
 // branch is one forwarded copy of the request.
@@ -255,6 +262,7 @@ func (f *fork) handle(ctx context.Context, ev branchEvent) bool {
 		if b.req.IsInvite() && !f.answered {
 			f.s.m.dialogs.Inc()
 			f.s.reqLog(f.up.r).Info("call answered", "callee", b.req.Recipient.Host)
+			f.leg.answered(f.s)
 		}
 		f.answered = true
 		f.up.relay(res)
@@ -301,20 +309,31 @@ func (f *fork) stopAll(ctx context.Context) {
 // finish sends the final answer upstream unless a 2xx went already or the
 // caller cancelled (sipgo answered 487 to the CANCEL itself).
 func (f *fork) finish(cancelled bool) {
+	var answer *StatusError
 	switch {
-	case f.answered || cancelled:
+	case f.answered:
+		return
+	case cancelled:
+		f.s.unanswered(f.leg, 487, true)
+
+		return
 	case f.timedOut:
-		f.s.reply(f.up.r, errTimeout)
+		answer = errTimeout
 	case f.best == nil:
-		f.s.reply(f.up.r, errUnavailable)
+		answer = errUnavailable
 	case f.best.Reason == branchFailed:
-		f.s.reply(f.up.r, &StatusError{Code: int(f.best.StatusCode), Reason: "Branch Failed"})
+		answer = &StatusError{Code: int(f.best.StatusCode), Reason: "Branch Failed"}
 	case f.best.StatusCode == 503:
 		// RFC 3261 16.7 step 6: a 503 from downstream is not passed on as is.
-		f.s.reply(f.up.r, errInternal)
+		answer = errInternal
 	default:
 		f.up.relay(f.best)
+		f.s.unanswered(f.leg, int(f.best.StatusCode), false)
+
+		return
 	}
+	f.s.reply(f.up.r, answer)
+	f.s.unanswered(f.leg, answer.Code, false)
 }
 
 // cancelBranch sends CANCEL for a ringing branch (RFC 3261 9.1) and drops

@@ -93,6 +93,7 @@ func (s *Server) relayAll(r *request, tx sipmsg.ClientTransaction) {
 			if r.req.Method == sipmsg.BYE && (res.IsSuccess() || res.StatusCode == 481) {
 				s.m.dialogs.Dec()
 				s.reqLog(r).Info("call ended", "status", int(res.StatusCode))
+				s.proxyBye(r.req)
 			}
 			up.relay(res)
 			if res.IsProvisional() {

@@ -122,6 +122,7 @@ func (s *Server) register(ctx context.Context, r *request, d *tenancy.Domain) {
 	}
 	res := regResult(u)
 	s.m.registrations.WithLabelValues(res).Inc()
+	s.meterRegistration(u.AccountSID, u.Set)
 	if res == "removed" {
 		s.reqLog(r).Info("unregistered", "aor", u.AOR, "account", u.AccountSID,
 			"left", len(bindings))

@@ -79,9 +79,12 @@ type Server struct {
 	retrans *retransCache
 
 	handler  atomic.Pointer[handlerBox]
-	draining atomic.Bool
-	started  atomic.Bool
-	closed   atomic.Bool
+	recorder atomic.Pointer[recorderBox]
+	// proxyLegs are the open CDRs of proxied calls.
+	proxyLegs proxyLegs
+	draining  atomic.Bool
+	started   atomic.Bool
+	closed    atomic.Bool
 
 	ctx    context.Context // cancelled by Close
 	cancel context.CancelFunc

@@ -179,6 +179,7 @@ func (s *server) openSIP(ctx context.Context) error {
 		return fmt.Errorf("sip: %w", err)
 	}
 	s.voice.sip = srv
+	srv.SetRecorder(s.voice.ledger)
 	s.onClose("sip", srv.Close)
 	if err := srv.Start(ctx); err != nil {
 		return fmt.Errorf("%w: sip.listen %s: %w", errListen, c.Listen, unwrapNet(err))
