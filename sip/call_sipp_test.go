@@ -195,7 +195,7 @@ func TestCallSippB2BUA(t *testing.T) {
 	}
 }
 
-// TestCallSippLoad is the benchmark of docs/benchmarks-calls.md. It runs
+// TestCallSippLoad is the benchmark of docs/benchmarks.md. It runs
 // only when PATCHBAY_CALLS_LOAD is "rate,calls,hold_ms[,limit]".
 func TestCallSippLoad(t *testing.T) {
 	spec := os.Getenv("PATCHBAY_CALLS_LOAD")

@@ -20,7 +20,7 @@ import (
 // TestLoadServe runs the edge over the fake directory for an external load
 // generator (sipp), when PATCHBAY_SIP_LOAD_ADDR is set (e.g.
 // 127.0.0.1:5090); PATCHBAY_SIP_LOAD_SECONDS is how long it serves (30).
-// It is skipped otherwise. docs/benchmarks-sip-edge.md shows the commands.
+// It is skipped otherwise. docs/benchmarks.md shows the commands.
 func TestLoadServe(t *testing.T) {
 	addr := os.Getenv("PATCHBAY_SIP_LOAD_ADDR")
 	if addr == "" {
