@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/patchbay/patchbay/accounting"
 	"github.com/patchbay/patchbay/tenancy"
 )
 
@@ -56,6 +57,8 @@ type spendSink struct{ CDRSink }
 func (spendSink) CheckSpend(context.Context, string) error { return errors.New("cap reached") }
 
 func (spendSink) Ready() error { return nil }
+
+func (spendSink) MeterAsync(string, accounting.Category, int64, int64) error { return nil }
 
 // stalledSink is a CDRSink that cannot write, as the ledger is while its
 // database is locked or full.

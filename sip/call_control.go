@@ -45,6 +45,9 @@ type CDRSink interface {
 	// Ready reports whether CDRs can be written now; while it fails, new
 	// calls are refused rather than carried unbilled.
 	Ready() error
+	// MeterAsync counts use of a service by an account (webhook requests,
+	// recordings) without waiting for it to be written.
+	MeterAsync(accountSID string, c accounting.Category, count, usage int64) error
 }
 
 var (

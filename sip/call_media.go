@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/patchbay/patchbay/accounting"
 	"github.com/patchbay/patchbay/media"
 	"github.com/patchbay/patchbay/sip/markup"
 	"github.com/patchbay/patchbay/sip/webhook"
@@ -386,6 +387,8 @@ func (c *call) saveRecording(rec *media.Recording, rsid string) (time.Duration, 
 
 		return 0, fmt.Errorf("sip: recordings: %w", err)
 	}
+	c.meter(accounting.CatRecordings, 1, 1)
+	c.meter(accounting.CatRecordingMinutes, 1, int64(dur/time.Second))
 
 	return dur, nil
 }

@@ -15,6 +15,7 @@ import (
 	sipmsg "github.com/emiago/sipgo/sip"
 	"github.com/pion/rtp"
 
+	"github.com/patchbay/patchbay/accounting"
 	"github.com/patchbay/patchbay/media"
 )
 
@@ -206,6 +207,8 @@ func TestCallRecord(t *testing.T) {
 	if err != nil || len(wav) < 44 || string(wav[:4]) != "RIFF" {
 		t.Fatalf("recording file: %d bytes, %v", len(wav), err)
 	}
+	e.waitUsage(accounting.CatRecordings, 1)
+	e.waitUsage(accounting.CatRecordingMinutes, 1)
 	waitSignal(t, alice.byes, "the BYE after recording")
 }
 

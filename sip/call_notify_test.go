@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/patchbay/patchbay/accounting"
 	"github.com/patchbay/patchbay/tenancy"
 )
 
@@ -55,4 +56,25 @@ func TestNotifyRefusals(t *testing.T) {
 	if len(notes) != 2 {
 		t.Fatalf("%d notifications, want one per limit code: %+v", len(notes), notes)
 	}
+}
+
+// waitUsage waits until the account's use of cat today counts at least n.
+func (e *ccEnv) waitUsage(cat accounting.Category, n int64) {
+	e.t.Helper()
+	today := time.Now().UTC().Format(time.DateOnly)
+	var got int64
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
+		recs, err := e.ledger.UsageRecords(e.t.Context(), accounting.UsageQuery{
+			AccountSID: e.acct.SID, Category: cat, Start: today, End: today})
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		if len(recs) > 0 {
+			if got = recs[0].Count; got >= n {
+				return
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	e.t.Fatalf("%s counted %d, want at least %d", cat, got, n)
 }

@@ -86,8 +86,23 @@ func (c *call) fetch(ctx context.Context, rawURL, method string,
 	}, params)
 	c.cc.fetches.Add(1)
 	c.cc.appWait.Add(int64(time.Since(start)))
+	c.meter(accounting.CatWebhookRequests, 1, 1)
+	if err != nil {
+		c.meter(accounting.CatWebhookFailures, 1, 1)
+	}
 
 	return doc, err
+}
+
+// meter counts use of a service by the call's account; a failure to count
+// is logged, never fatal to the call.
+func (c *call) meter(cat accounting.Category, count, usage int64) {
+	if c.cc.cfg.Ledger == nil {
+		return
+	}
+	if err := c.cc.cfg.Ledger.MeterAsync(c.acct.SID, cat, count, usage); err != nil {
+		c.log.Warn("use not metered", "category", cat, "error", err)
+	}
 }
 
 // runDocument runs doc's verbs in order. It returns the next document

@@ -8,6 +8,7 @@ import (
 
 	"github.com/emiago/sipgo"
 
+	"github.com/patchbay/patchbay/accounting"
 	"github.com/patchbay/patchbay/tenancy"
 )
 
@@ -107,7 +108,9 @@ func TestCallOutcomes(t *testing.T) {
 			}
 			if tt.code == 500 {
 				e.waitNotification(11200, p.Get("CallSid"))
+				e.waitUsage(accounting.CatWebhookFailures, 1)
 			}
+			e.waitUsage(accounting.CatWebhookRequests, 1)
 		})
 	}
 }
