@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/patchbay/patchbay/accounting"
 )
 
 // ccLoad is one sipp run through the B2BUA.
@@ -230,4 +232,91 @@ func TestCallSippLoad(t *testing.T) {
 		res.elapsed.Round(time.Millisecond),
 		float64(res.success+res.failed)/res.elapsed.Seconds(), res.peak, res.responseMS,
 		meanApp.Round(time.Microsecond), share)
+}
+
+// TestCallSippPlaysThroughRelay: a sipp caller plays one second of PCMU
+// (testdata/media/pcmu_tone_1s.pcap) into a call the B2BUA dials to a
+// sipp callee with media anchored; the relay carries it to the callee,
+// as the caller's CDR shows.
+func TestCallSippPlaysThroughRelay(t *testing.T) {
+	if _, err := exec.LookPath("sipp"); err != nil {
+		t.Fatal("sipp not installed: run the test command, bash .ci/test, which installs it")
+	}
+	e := newCCEnv(t)
+	dir := t.TempDir()
+	uasPort := ccFreeUDPPort(t)
+	e.app.doc("/voice", fmt.Sprintf(`<Response><Dial><Sip>sip:uas@127.0.0.1:%d</Sip>`+
+		`</Dial></Response>`, uasPort))
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	uas := exec.CommandContext(ctx, "sipp", "-sf", ccScenario(t, "b2bua_uas.xml"),
+		"-i", "127.0.0.1", "-p", strconv.Itoa(uasPort), "-mp", strconv.Itoa(ccFreeUDPPort(t)),
+		"-nostdin")
+	uas.Dir = dir
+	if err := uas.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cancel(); uas.Wait() })
+	time.Sleep(300 * time.Millisecond)
+
+	inf := filepath.Join(dir, "caller.csv")
+	if err := os.WriteFile(inf, []byte("SEQUENTIAL\nsipp;acme.test;unused;+14155550100\n"),
+		0o600); err != nil {
+		t.Fatal(err)
+	}
+	// The scenario names the pcap as ../media/pcmu_tone_1s.pcap: run it from
+	// a folder of the temporary dir, beside a copy, so sipp's logs stay there.
+	pcap, err := os.ReadFile(filepath.Join("..", "testdata", "media", "pcmu_tone_1s.pcap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{"sipp", "media"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "media", "pcmu_tone_1s.pcap"), pcap, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	uac := exec.CommandContext(ctx, "sipp", e.addr, "-sf", ccScenario(t, "uac_pcap_play.xml"),
+		"-inf", inf, "-m", "1", "-i", "127.0.0.1", "-p", strconv.Itoa(ccFreeUDPPort(t)),
+		"-mp", strconv.Itoa(ccFreeUDPPort(t)), "-nostdin", "-timeout", "20s", "-trace_err")
+	uac.Dir = filepath.Join(dir, "sipp")
+	if out, err := uac.CombinedOutput(); err != nil {
+		logs, _ := filepath.Glob(filepath.Join(uac.Dir, "*_errors.log"))
+		var errs []byte
+		if len(logs) > 0 {
+			errs, _ = os.ReadFile(logs[0])
+		}
+		t.Fatalf("sipp caller: %v\n%s\n%s", err, ccTail(string(out), 600), ccTail(string(errs), 2000))
+	}
+
+	parent := closedCDR(t, e, accounting.DirInbound)
+	if q := parent.Quality; q.PacketsReceived < 40 || q.Codec != "PCMU/8000" {
+		t.Fatalf("caller's leg: %d packets received from the caller (want the ~50 of the "+
+			"pcap), codec %q; CDR %+v", q.PacketsReceived, q.Codec, parent)
+	}
+	if child := closedCDR(t, e, accounting.DirOutboundDial); child.Quality.PacketsSent < 40 {
+		t.Fatalf("callee's leg: %d packets relayed to the callee; CDR %+v",
+			child.Quality.PacketsSent, child)
+	}
+}
+
+// closedCDR waits for the account's one closed CDR of direction dir.
+func closedCDR(t *testing.T, e *ccEnv, dir accounting.Direction) accounting.CDR {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
+		cdrs, _, err := e.ledger.ListCDRs(t.Context(), accounting.CDRFilter{
+			AccountSID: e.acct.SID, Direction: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(cdrs) == 1 && !cdrs[0].Open() {
+			return cdrs[0]
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("no closed %s CDR", dir)
+
+	return accounting.CDR{}
 }
