@@ -213,7 +213,9 @@ func FuzzParseURLs(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		if got, err := parseHTTPURL(s); err == nil {
-			if got != s || !(strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://")) {
+			lower := strings.ToLower(s) // schemes are case-insensitive (RFC 3986 3.1)
+			if got != s || !(strings.HasPrefix(lower, "http://") ||
+				strings.HasPrefix(lower, "https://")) {
 				t.Fatalf("parseHTTPURL accepted %q", s)
 			}
 		}
