@@ -23,6 +23,8 @@ const (
 	DefaultRingTimeout     = 180 * time.Second
 	DefaultTrunkTimeout    = 4 * time.Second
 	DefaultNodeID          = "node-1"
+	DefaultConnsPerSource  = 64
+	DefaultIdleTimeout     = 10 * time.Minute
 )
 
 // Config configures a Server. Zero fields take the defaults above.
@@ -82,6 +84,17 @@ type Config struct {
 	// repeated failed authentications.
 	Guard GuardConfig
 
+	// MaxConnsPerSource bounds the TCP, TLS and WebSocket connections one
+	// source address may hold open (64); more are closed on accept.
+	// TrustedSources are exempt. Negative: no bound.
+	MaxConnsPerSource int
+
+	// IdleTimeout closes a TCP, TLS or WebSocket connection on which
+	// nothing arrives for this long (10m), including a half-sent message;
+	// CRLF keepalives (RFC 5626 4.4.1) keep a connection open. Negative:
+	// never.
+	IdleTimeout time.Duration
+
 	// NodeID names this node in location bindings ("node-1").
 	NodeID string
 
@@ -123,6 +136,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.NodeID == "" {
 		c.NodeID = DefaultNodeID
+	}
+	if c.MaxConnsPerSource == 0 {
+		c.MaxConnsPerSource = DefaultConnsPerSource
+	}
+	if c.IdleTimeout == 0 {
+		c.IdleTimeout = DefaultIdleTimeout
 	}
 	if c.RingTimeout == 0 {
 		c.RingTimeout = DefaultRingTimeout

@@ -70,10 +70,11 @@ func (s *Server) bindAll() error {
 			return fmt.Errorf("sip: tls_cert_file, tls_key_file: %w", err)
 		}
 		conf := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-		tl, err := tls.Listen("tcp", s.cfg.TLSListen, conf)
+		raw, err := net.Listen("tcp", s.cfg.TLSListen)
 		if err != nil {
 			return fmt.Errorf("sip: listen tls %s: %w", s.cfg.TLSListen, err)
 		}
+		tl := tls.NewListener(s.limitSources(raw), conf)
 		s.addListener("tls", tl.Addr(), tl)
 	}
 	if s.cfg.WSListen != "" {
@@ -81,10 +82,19 @@ func (s *Server) bindAll() error {
 		if err != nil {
 			return fmt.Errorf("sip: listen ws %s: %w", s.cfg.WSListen, err)
 		}
-		s.addListener("ws", wl.Addr(), wl)
+		s.addListener("ws", wl.Addr(), s.limitSources(wl))
 	}
 
 	return nil
+}
+
+// limitSources applies Config.MaxConnsPerSource (sources the guard trusts
+// are exempt) and Config.IdleTimeout to a stream listener.
+func (s *Server) limitSources(l net.Listener) net.Listener {
+	return &limitedListener{Listener: l, perSource: max(s.cfg.MaxConnsPerSource, 0),
+		idle: max(s.cfg.IdleTimeout, 0), trusted: s.guard.Trusted,
+		refused: func() { s.m.guardDrops.WithLabelValues("connection_limit").Inc() },
+		open:    make(map[netip.Addr]int)}
 }
 
 // udpSocketBuffer is the receive and send buffer asked for the UDP socket.
@@ -119,7 +129,7 @@ func (s *Server) bindUDPTCP() error {
 			return fmt.Errorf("sip: listen tcp %s: %w", tcpAddr, err)
 		}
 		s.addListener("udp", pc.LocalAddr(), pc)
-		s.addListener("tcp", tl.Addr(), tl)
+		s.addListener("tcp", tl.Addr(), s.limitSources(tl))
 		return nil
 	}
 }
