@@ -18,17 +18,20 @@ type scope struct {
 }
 
 // resource describes one REST collection so that every collection has the
-// same routes, status codes and paging: GET and POST on base+".json", GET,
-// POST (when update is set) and DELETE on base+"/{Sid}.json".
+// same routes, status codes and paging: GET and POST (when create is set)
+// on base+".json", GET, POST (when update is set) and DELETE on
+// base+"/{Sid}.json". base is the pattern without ".json", with
+// {AccountSid} and maybe {ParentSid}; listKey names the list in list
+// responses; view gives the JSON form of an item at its URI.
 type resource[T any] struct {
-	base    string                                                   // pattern without ".json", with {AccountSid} and maybe {ParentSid}
-	listKey string                                                   // the name of the list in list responses
+	base    string
+	listKey string
 	create  func(ctx context.Context, sc scope, f *form) (*T, error) // nil: none
 	fetch   func(ctx context.Context, sc scope, sid string) (*T, error)
 	update  func(ctx context.Context, sc scope, sid string, f *form) (*T, error) // nil: none
 	remove  func(ctx context.Context, sc scope, sid string) error
 	list    func(ctx context.Context, sc scope, p Page) ([]*T, bool, error)
-	view    func(sc scope, uri string, v *T) any // the JSON form of v at uri
+	view    func(sc scope, uri string, v *T) any
 	sidOf   func(v *T) string
 }
 
