@@ -43,7 +43,8 @@ func (s *Server) flowToken(a, b flow) string {
 // parseFlowToken checks a token's signature and decodes its flows.
 func (s *Server) parseFlowToken(tok string) (flow, flow, bool) {
 	body, sig, ok := strings.Cut(tok, ".")
-	if !ok || len(body) > 256 {
+	// Go's base64 decoder skips CR and LF; a token is one canonical line.
+	if !ok || len(body) > 256 || strings.ContainsAny(tok, "\r\n") {
 		return flow{}, flow{}, false
 	}
 	raw, err1 := base64.RawURLEncoding.DecodeString(body)
