@@ -73,22 +73,36 @@ type limitedConn struct {
 	release func() // nil: the source holds no slot
 }
 
-// Read reads, failing with a timeout once nothing arrived for idle.
+// Read reads, failing with a timeout once nothing arrived for idle. A
+// read that fails ends the connection's use, so its source's slot is given
+// back then, not only on Close: sipgo does not always close a connection
+// whose peer went away.
 func (c *limitedConn) Read(b []byte) (int, error) {
 	if c.idle > 0 {
 		if err := c.Conn.SetReadDeadline(time.Now().Add(c.idle)); err != nil {
+			c.free()
+
 			return 0, err
 		}
 	}
+	n, err := c.Conn.Read(b)
+	if err != nil {
+		c.free()
+	}
 
-	return c.Conn.Read(b)
+	return n, err
+}
+
+// free gives the source's slot back, once.
+func (c *limitedConn) free() {
+	if c.release != nil {
+		c.once.Do(c.release)
+	}
 }
 
 // Close closes the connection and frees its source's slot.
 func (c *limitedConn) Close() error {
-	if c.release != nil {
-		c.once.Do(c.release)
-	}
+	c.free()
 
 	return c.Conn.Close()
 }
