@@ -199,10 +199,14 @@ func tortureDirectory() *fakeDirectory {
 	return d
 }
 
-// streamUnscored lists messages whose bytes mean something else on a
-// stream (dblreq: over TCP, two pipelined requests); on TCP only the
-// forbidden codes and the stream's health are checked.
-var streamUnscored = map[string]bool{"rfc4475/dblreq.sip": true}
+// streamUnscored lists messages whose outcome on a stream the edge does
+// not decide alone; on TCP only the forbidden codes and the server's health
+// are checked. dblreq: over TCP its bytes are two pipelined requests.
+// mcl01 (two Content-Length values): sipgo's stream parser either closes
+// the connection or frames the message by one value, and the edge then
+// answers 400; which happens first varies from run to run (README
+// Limitations).
+var streamUnscored = map[string]bool{"rfc4475/dblreq.sip": true, "rfc4475/mcl01.sip": true}
 
 // tortureOutcome is what one message did to a fresh server.
 type tortureOutcome struct {
