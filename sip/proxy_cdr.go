@@ -28,9 +28,6 @@ type Recorder interface {
 
 var _ Recorder = (*accounting.Ledger)(nil)
 
-// errProxyNoBilling refuses a proxied call while CDRs cannot be written.
-var errProxyNoBilling = &StatusError{Code: 503, Reason: "Accounting Unavailable"}
-
 // cdrWriteTimeout bounds one CDR write of a proxied call.
 const cdrWriteTimeout = 10 * time.Second
 
@@ -81,7 +78,7 @@ func (s *Server) openProxyLeg(r *request, d *tenancy.Domain) (*proxyLeg, error) 
 		return nil, nil
 	}
 	if err := rec.Ready(); err != nil {
-		return nil, refuse(errProxyNoBilling, err)
+		return nil, refuse(errNoBilling, err)
 	}
 	l := &proxyLeg{sid: newCallSID(), callID: callID(r.req),
 		events: make(chan func(context.Context, Recorder), 8)}
