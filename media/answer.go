@@ -113,7 +113,7 @@ func (s *Session) planAnswerLocked(p *pendingOffer, answerer Leg,
 				crypto = []cryptoAttr{*pm.fromLocal}
 			}
 			rewriteMedia(sd, md, s.e.cfg.PublicAddr, mediaRewrite{
-				port: str.legs[offerer].pair.port, proto: pm.desc.proto,
+				port: str.legs[offerer].port, proto: pm.desc.proto,
 				mux: pm.desc.mux, crypto: crypto,
 			})
 		}
@@ -133,6 +133,11 @@ func planOfferer(l *legConn, pm pendingMedia, d streamDesc, local bool) (legPlan
 		tevPT: d.tevPT, mux: pm.desc.mux,
 		rtp:  netip.AddrPortFrom(pm.desc.addr, uint16(pm.desc.port)),
 		rtcp: netip.AddrPortFrom(pm.desc.addr, uint16(pm.desc.rtcpPort))}
+	if !lp.mux {
+		if err := l.ensureRTCP(); err != nil {
+			return legPlan{}, err
+		}
+	}
 	if pm.fromRemote == nil {
 		return lp, nil
 	}
@@ -150,6 +155,11 @@ func (s *Session) planAnswerer(answerer Leg, str *stream, pm pendingMedia,
 		mux:  pm.offeredMux && d.mux,
 		rtp:  netip.AddrPortFrom(d.addr, uint16(d.port)),
 		rtcp: netip.AddrPortFrom(d.addr, uint16(d.rtcpPort))}
+	if !lp.mux {
+		if err := lp.leg.ensureRTCP(); err != nil {
+			return legPlan{}, err
+		}
+	}
 	if len(pm.offered) == 0 {
 		return lp, nil
 	}
@@ -201,6 +211,9 @@ func (s *Session) commitLocked(plans []legPlan) {
 		}
 		l := lp.leg
 		l.signal(lp.rtp, lp.rtcp, lp.mux)
+		if lp.mux {
+			l.dropRTCP()
+		}
 		l.sec.Store(lp.sec)
 		codec := lp.codec
 		l.codec.Store(&codec)

@@ -13,6 +13,14 @@
 // for Quarantine after draining them. Engine.Close ends every session
 // and waits for every goroutine.
 //
+// A stream side that negotiated rtcp-mux (RFC 5761) holds one socket,
+// its RTP port, instead of two: its RTCP socket is never bound when its
+// own offer settled mux, and is closed when an answer accepts mux. The
+// pool still reserves and quarantines port+1 with it, and an offer or
+// answer that drops rtcp-mux binds port+1 again; should another process
+// have taken that port meanwhile, the offer or answer fails with
+// ErrNoPorts and the leg keeps its previous negotiation.
+//
 // # Session
 //
 // Engine.NewSession(SessionOptions) starts one call's media; the

@@ -178,7 +178,7 @@ func seqOf(b []byte) uint16 { return binary.BigEndian.Uint16(b[2:]) }
 
 // sessAddrForTest is the relay address endpoint A sends to for leg l.
 func (l *legConn) sessAddrForTest() netip.AddrPort {
-	return netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(l.pair.port))
+	return netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(l.port))
 }
 
 // settledStats returns the session's stats once done reports them

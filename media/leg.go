@@ -2,6 +2,7 @@ package media
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"strings"
@@ -22,14 +23,25 @@ const (
 )
 
 // legConn is Patchbay's side of one stream facing one endpoint: an RTP
-// socket and an RTCP socket, the address media goes to, the address it
-// latched to, and the leg's SRTP state. One goroutine per socket reads
-// into its own reused buffers; packets are forwarded to peer, the
-// legConn facing the other endpoint, which may be nil (endpoint mode).
+// socket and, unless the leg multiplexes RTCP (RFC 5761), an RTCP
+// socket on port+1; the address media goes to, the address it latched
+// to, and the leg's SRTP state. One goroutine per socket reads into its
+// own reused buffers; packets are forwarded to peer, the legConn facing
+// the other endpoint, which may be nil (endpoint mode).
+//
+// The pool reserves port and port+1 for the leg's whole life whether
+// or not the RTCP socket is bound. The RTCP socket is bound at acquire
+// unless the leg's rtcp-mux was already settled, closed when an
+// offer/answer commits rtcp-mux for the leg, and bound again
+// (ensureRTCP) when a later one drops it; both changes happen under the
+// session's mu.
 type legConn struct {
 	sess *Session
 	leg  Leg
-	pair socketPair
+	port int
+	rtp  *net.UDPConn
+	// rtcp is the RTCP socket; nil while the leg multiplexes RTCP.
+	rtcp atomic.Pointer[rtcpSocket]
 	peer atomic.Pointer[legConn]
 
 	// dst and dstRTCP are where RTP and RTCP go; signalled by SDP, then
@@ -99,15 +111,64 @@ func newLegSecurity(remote, local cryptoAttr, prev *legSecurity) (*legSecurity, 
 	return ls, nil
 }
 
+// rtcpSocket is a leg's RTCP socket; done is closed when its reader
+// returned.
+type rtcpSocket struct {
+	conn *net.UDPConn
+	done chan struct{}
+}
+
 func newLegConn(s *Session, leg Leg, pair socketPair) *legConn {
-	l := &legConn{sess: s, leg: leg, pair: pair}
+	l := &legConn{sess: s, leg: leg, port: pair.port, rtp: pair.rtp}
 	l.clock.Store(8000)
 	l.tevPT.Store(-1)
-	l.wg.Add(2)
+	l.wg.Add(1)
 	go l.readLoop(pair.rtp, false)
-	go l.readLoop(pair.rtcp, true)
+	if pair.rtcp != nil {
+		l.startRTCP(pair.rtcp)
+	}
 
 	return l
+}
+
+func (l *legConn) startRTCP(c *net.UDPConn) {
+	rs := &rtcpSocket{conn: c, done: make(chan struct{})}
+	l.rtcp.Store(rs)
+	l.wg.Add(1)
+	go func() {
+		defer close(rs.done)
+		l.readLoop(c, true)
+	}()
+}
+
+// ensureRTCP binds the leg's RTCP port again when the leg stopped
+// multiplexing RTCP; it does nothing when the socket is bound. It fails
+// with ErrNoPorts when another process took port+1 meanwhile. The
+// caller holds the session's mu.
+func (l *legConn) ensureRTCP() error {
+	if l.rtcp.Load() != nil {
+		return nil
+	}
+	c, err := l.sess.e.pool.bindRTCP(l.port)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrNoPorts, err)
+	}
+	l.startRTCP(c)
+
+	return nil
+}
+
+// dropRTCP closes the leg's RTCP socket once rtcp-mux is committed, and
+// returns after its reader ended; packets still queued on it are
+// discarded. Port+1 stays reserved in the pool. The caller holds the
+// session's mu.
+func (l *legConn) dropRTCP() {
+	rs := l.rtcp.Swap(nil)
+	if rs == nil {
+		return
+	}
+	_ = rs.conn.Close()
+	<-rs.done
 }
 
 // signal points the leg at a newly signalled address and forgets the
@@ -266,7 +327,7 @@ func (l *legConn) sendRTP(pkt, out []byte) {
 		}
 		pkt = enc
 	}
-	if _, err := l.pair.rtp.WriteToUDPAddrPort(pkt, *dst); err != nil {
+	if _, err := l.rtp.WriteToUDPAddrPort(pkt, *dst); err != nil {
 		l.cnt.dropOther.Add(1)
 
 		return
@@ -319,9 +380,13 @@ func (l *legConn) handleRTCP(pkt []byte, from netip.AddrPort,
 // sendRTCP sends a plain RTCP compound packet to the endpoint, on the
 // RTP port when rtcp-mux is in use, as SRTCP when the leg is SRTP.
 func (l *legConn) sendRTCP(pkt, out []byte) {
-	conn, dst := l.pair.rtcp, l.dstRTCP.Load()
-	if l.mux.Load() {
-		conn, dst = l.pair.rtp, l.dst.Load()
+	conn, dst := l.rtp, l.dst.Load()
+	if !l.mux.Load() {
+		rs := l.rtcp.Load()
+		if rs == nil {
+			return
+		}
+		conn, dst = rs.conn, l.dstRTCP.Load()
 	}
 	if dst == nil {
 		return
@@ -353,20 +418,27 @@ func (l *legConn) countCryptoDrop(err error) {
 	l.cnt.dropAuth.Add(1)
 }
 
-// close stops both readers, drains what the kernel still queued, and
-// returns the ports to the pool, where they are quarantined.
+// close stops the readers, drains what the kernel still queued, and
+// returns the pair (both ports, whether or not port+1 was bound) to the
+// pool, where it is quarantined.
 func (l *legConn) close(pool *portPool) int {
 	if !l.closed.CompareAndSwap(false, true) {
 		return 0
 	}
 	past := time.Unix(1, 0)
-	_ = l.pair.rtp.SetReadDeadline(past)
-	_ = l.pair.rtcp.SetReadDeadline(past)
+	rs := l.rtcp.Swap(nil)
+	_ = l.rtp.SetReadDeadline(past)
+	if rs != nil {
+		_ = rs.conn.SetReadDeadline(past)
+	}
 	l.wg.Wait()
-	drained := drain(l.pair.rtp) + drain(l.pair.rtcp)
-	_ = l.pair.rtp.Close()
-	_ = l.pair.rtcp.Close()
-	pool.release(l.pair.port)
+	drained := drain(l.rtp)
+	_ = l.rtp.Close()
+	if rs != nil {
+		drained += drain(rs.conn)
+		_ = rs.conn.Close()
+	}
+	pool.release(l.port)
 
 	return drained
 }

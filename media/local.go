@@ -67,9 +67,14 @@ func (s *Session) AnswerLocal(offer []byte) ([]byte, error) {
 	if idx < 0 {
 		return nil, ErrNoCodec
 	}
-	str, err := s.streamLocked(idx, LegA)
+	str, err := s.streamLocked(idx, muxOf(LegA, d.mux), LegA)
 	if err != nil {
 		return nil, err
+	}
+	if !d.mux {
+		if err := str.legs[LegA].ensureRTCP(); err != nil {
+			return nil, fmt.Errorf("media: offer from leg a: %w", err)
+		}
 	}
 	remote, local, err := s.acceptCrypto(LegA, str, d)
 	if err != nil {
@@ -168,7 +173,7 @@ func (s *Session) localAnswerSDP(offer *sdp.SessionDescription, foreign foreignL
 		if local == nil {
 			proto = plainProto(proto)
 		}
-		writeLocalMedia(&b, le.leg.pair.port, proto, le.pt, le.codec, le.tevPT, d.mux, local)
+		writeLocalMedia(&b, le.leg.port, proto, le.pt, le.codec, le.tevPT, d.mux, local)
 		fmt.Fprintf(&b, "a=%s\r\n", answerDirection(direction(offer, md)))
 	}
 
@@ -233,7 +238,7 @@ func (s *Session) OfferLocal() ([]byte, error) {
 	if s.pending != nil && !s.pending.local {
 		return nil, ErrOfferPending
 	}
-	str, err := s.streamLocked(le.index, LegB)
+	str, err := s.streamLocked(le.index, [2]bool{}, LegB)
 	if err != nil {
 		return nil, err
 	}
@@ -254,7 +259,7 @@ func (s *Session) OfferLocal() ([]byte, error) {
 		desc: streamDesc{formats: formats, proto: proto},
 	}}}
 
-	return s.localOfferSDP(le, str.legs[LegB].pair.port, proto, offered), nil
+	return s.localOfferSDP(le, str.legs[LegB].port, proto, offered), nil
 }
 
 func (s *Session) localOfferSDP(le *localEnd, port int, proto string,

@@ -83,9 +83,15 @@ func (s *Session) relayOfferLocked(from Leg, sd *sdp.SessionDescription) (*pendi
 
 			continue
 		}
-		str, err := s.streamLocked(i, from, to)
+		// An offer with rtcp-mux settles the offerer's (Patchbay's answer
+		// always accepts it); the answerer's waits for its answer. One
+		// without settles both legs on separate RTCP ports.
+		str, err := s.streamLocked(i, muxOf(from, d.mux), from, to)
 		if err != nil {
 			return nil, err
+		}
+		if err := str.ensureRTCP(d.mux, from, to); err != nil {
+			return nil, fmt.Errorf("media: offer from leg %s, m= line %d: %w", from, i, err)
 		}
 		if pm.fromRemote, pm.fromLocal, err = s.acceptCrypto(from, str, d); err != nil {
 			return nil, fmt.Errorf("media: offer from leg %s, m= line %d: %w", from, i, err)
@@ -96,7 +102,7 @@ func (s *Session) relayOfferLocked(from Leg, sd *sdp.SessionDescription) (*pendi
 		}
 		pm.relayed, pm.offeredMux, pm.stream = true, d.mux, str
 		rewriteMedia(sd, md, s.e.cfg.PublicAddr, mediaRewrite{
-			port:   str.legs[to].pair.port,
+			port:   str.legs[to].port,
 			proto:  s.protoFor(to, d, len(pm.offered) > 0),
 			mux:    d.mux,
 			crypto: pm.offered,
@@ -125,9 +131,10 @@ func (s *Session) protoFor(to Leg, d streamDesc, secure bool) string {
 	}
 }
 
-// streamLocked returns stream i with a socket pair bound for each of
-// legs, binding what is missing.
-func (s *Session) streamLocked(i int, legs ...Leg) (*stream, error) {
+// streamLocked returns stream i with a port pair for each of legs,
+// acquiring what is missing. A new leg binds its RTCP socket unless
+// mux[leg] says its rtcp-mux is already settled.
+func (s *Session) streamLocked(i int, mux [2]bool, legs ...Leg) (*stream, error) {
 	for len(s.streams) <= i {
 		s.streams = append(s.streams, nil)
 	}
@@ -139,7 +146,7 @@ func (s *Session) streamLocked(i int, legs ...Leg) (*stream, error) {
 		if str.legs[leg] != nil {
 			continue
 		}
-		pair, err := s.e.pool.acquire()
+		pair, err := s.e.pool.acquire(mux[leg])
 		if err != nil {
 			return nil, err
 		}
@@ -147,6 +154,29 @@ func (s *Session) streamLocked(i int, legs ...Leg) (*stream, error) {
 	}
 
 	return str, nil
+}
+
+// ensureRTCP binds the RTCP sockets of legs again when mux is false.
+func (str *stream) ensureRTCP(mux bool, legs ...Leg) error {
+	if mux {
+		return nil
+	}
+	for _, leg := range legs {
+		if err := str.legs[leg].ensureRTCP(); err != nil {
+			return err
+		}
+	}
+
+	return nil
+}
+
+// muxOf is streamLocked's mux argument when only leg's rtcp-mux is
+// settled.
+func muxOf(leg Leg, mux bool) [2]bool {
+	var m [2]bool
+	m[leg] = mux
+
+	return m
 }
 
 func (s *Session) hasStreams() bool {

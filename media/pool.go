@@ -41,17 +41,20 @@ func newPortPool(bind netip.Addr, lo, hi int, quarantine time.Duration) *portPoo
 }
 
 // socketPair is the RTP socket and the RTCP socket (port+1) of one
-// stream side.
+// stream side. rtcp is nil when the side was acquired for rtcp-mux
+// (RFC 5761): the pool still reserves port+1 for it.
 type socketPair struct {
 	port int
 	rtp  *net.UDPConn
 	rtcp *net.UDPConn
 }
 
-// acquire binds the next pair out of quarantine. Pairs whose ports are
-// taken by another process are skipped and requeued. It returns
-// ErrNoPorts when every pair is in use or quarantined.
-func (p *portPool) acquire() (socketPair, error) {
+// acquire reserves the next pair out of quarantine and binds its RTP
+// port, and its RTCP port unless rtcpMux says the side multiplexes
+// RTCP. Pairs whose bound ports are taken by another process are
+// skipped and requeued. It returns ErrNoPorts when every pair is in use
+// or quarantined. The pair stays reserved, both ports, until release.
+func (p *portPool) acquire(rtcpMux bool) (socketPair, error) {
 	p.mu.Lock()
 	attempts := len(p.free)
 	p.mu.Unlock()
@@ -60,7 +63,7 @@ func (p *portPool) acquire() (socketPair, error) {
 		if !ok {
 			break
 		}
-		pair, err := p.bindPair(port)
+		pair, err := p.bindPair(port, rtcpMux)
 		if err == nil {
 			return pair, nil
 		}
@@ -97,21 +100,36 @@ func (p *portPool) release(port int) {
 	p.inUse--
 }
 
-func (p *portPool) bindPair(port int) (socketPair, error) {
+func (p *portPool) bindPair(port int, rtcpMux bool) (socketPair, error) {
 	rtp, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(p.bind,
 		uint16(port))))
 	if err != nil {
 		return socketPair{}, fmt.Errorf("media: bind rtp port %d: %w", port, err)
 	}
-	rtcp, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(p.bind,
-		uint16(port+1))))
+	if rtcpMux {
+		return socketPair{port: port, rtp: rtp}, nil
+	}
+	rtcp, err := p.bindRTCP(port)
 	if err != nil {
 		_ = rtp.Close()
 
-		return socketPair{}, fmt.Errorf("media: bind rtcp port %d: %w", port+1, err)
+		return socketPair{}, err
 	}
 
 	return socketPair{port: port, rtp: rtp, rtcp: rtcp}, nil
+}
+
+// bindRTCP binds port+1 of a pair the caller holds, at acquire or when
+// a leg stops multiplexing RTCP. It fails when another process took the
+// port meanwhile (syscall.EADDRINUSE in the chain).
+func (p *portPool) bindRTCP(port int) (*net.UDPConn, error) {
+	c, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(p.bind,
+		uint16(port+1))))
+	if err != nil {
+		return nil, fmt.Errorf("media: bind rtcp port %d: %w", port+1, err)
+	}
+
+	return c, nil
 }
 
 // counts reports the pairs in use and the pairs free or quarantined.

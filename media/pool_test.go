@@ -15,28 +15,28 @@ func TestPortPoolQuarantine(t *testing.T) {
 	now := time.Unix(1000, 0)
 	p.now = func() time.Time { return now }
 
-	first, err := p.acquire()
+	first, err := p.acquire(false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	second, err := p.acquire()
+	second, err := p.acquire(false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if first.port%2 != 0 || second.port == first.port {
 		t.Fatalf("ports %d %d", first.port, second.port)
 	}
-	if _, err := p.acquire(); !errors.Is(err, ErrNoPorts) {
+	if _, err := p.acquire(false); !errors.Is(err, ErrNoPorts) {
 		t.Fatalf("exhausted pool: %v", err)
 	}
 	_ = first.rtp.Close()
 	_ = first.rtcp.Close()
 	p.release(first.port)
-	if _, err := p.acquire(); !errors.Is(err, ErrNoPorts) {
+	if _, err := p.acquire(false); !errors.Is(err, ErrNoPorts) {
 		t.Fatalf("quarantined port handed out: %v", err)
 	}
 	now = now.Add(time.Hour + time.Second)
-	again, err := p.acquire()
+	again, err := p.acquire(false)
 	if err != nil || again.port != first.port {
 		t.Fatalf("after quarantine: %v %v", again.port, err)
 	}
@@ -86,7 +86,7 @@ func TestPortPoolSkipsBusyPorts(t *testing.T) {
 	bp := busy.LocalAddr().(*net.UDPAddr).Port
 	lo := bp - bp%2
 	p := newPortPool(netip.MustParseAddr("127.0.0.1"), lo, lo+5, 0)
-	sp, err := p.acquire()
+	sp, err := p.acquire(false)
 	if err != nil {
 		t.Skipf("neighbouring ports busy too: %v", err)
 	}

@@ -135,7 +135,7 @@ func (s *Session) pendingOfferPortForTest() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 
-	return s.streams[0].legs[LegB].pair.port
+	return s.streams[0].legs[LegB].port
 }
 
 func TestReofferKeepsKeysAndFollowsCodec(t *testing.T) {
