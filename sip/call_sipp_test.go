@@ -29,6 +29,24 @@ type ccLoadResult struct {
 	elapsed         time.Duration
 	responseMS      float64 // sipp's mean INVITE-to-200 time
 	peak            int     // most calls live in call control at once
+	peakFDs         int     // most files open in this process, sampled every 0.5 s
+	peakRSS         string  // /proc/self/status VmRSS and VmHWM at the peakFDs sample
+}
+
+// ccSample is one look at the test process while a load runs.
+type ccSample struct {
+	calls, fds int
+	rss        string
+}
+
+// ccOpenFDs counts the files this process has open.
+func ccOpenFDs() int {
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return -1
+	}
+
+	return len(ents)
 }
 
 func ccFreeUDPPort(t testing.TB) int {
@@ -79,18 +97,25 @@ func runB2BUALoad(t *testing.T, e *ccEnv, load ccLoad) ccLoadResult {
 	t.Cleanup(func() { cancel(); uas.Wait() })
 	time.Sleep(300 * time.Millisecond)
 
-	peak := make(chan int, 1)
+	peak := make(chan ccSample, 1)
 	stop := make(chan struct{})
 	go func() {
-		m := 0
-		for {
+		var m ccSample
+		for tick := 1; ; tick++ {
 			select {
 			case <-stop:
 				peak <- m
 
 				return
 			case <-time.After(50 * time.Millisecond):
-				m = max(m, e.cc.ActiveCalls())
+				m.calls = max(m.calls, e.cc.ActiveCalls())
+			}
+			if tick%10 != 0 {
+				continue
+			}
+			if n := ccOpenFDs(); n > m.fds {
+				status, _ := os.ReadFile("/proc/self/status")
+				m.fds, m.rss = n, vmLines(string(status))
 			}
 		}
 	}()
@@ -111,7 +136,8 @@ func runB2BUALoad(t *testing.T, e *ccEnv, load ccLoad) ccLoadResult {
 	out, err := uac.CombinedOutput()
 	res := ccLoadResult{elapsed: time.Since(start)}
 	close(stop)
-	res.peak = <-peak
+	p := <-peak
+	res.peak, res.peakFDs, res.peakRSS = p.calls, p.fds, p.rss
 	if err != nil {
 		t.Logf("sipp caller: %v\n%s", err, ccTail(string(out), 2000))
 	}
@@ -198,7 +224,11 @@ func TestCallSippB2BUA(t *testing.T) {
 }
 
 // TestCallSippLoad is the benchmark of docs/benchmarks.md. It runs
-// only when PATCHBAY_CALLS_LOAD is "rate,calls,hold_ms[,limit]".
+// only when PATCHBAY_CALLS_LOAD is "rate,calls,hold_ms[,limit]". The
+// media engine gets ports 20000-59999 (20,000 pairs: 10,000 calls of two
+// relayed legs); the scenarios offer rtcp-mux, so a held call holds two
+// media sockets. It logs the peak of live calls, of this process's open
+// files and its memory at that moment.
 func TestCallSippLoad(t *testing.T) {
 	spec := os.Getenv("PATCHBAY_CALLS_LOAD")
 	if spec == "" {
@@ -210,7 +240,7 @@ func TestCallSippLoad(t *testing.T) {
 			v[i], _ = strconv.Atoi(f)
 		}
 	}
-	e := newCCEnvPorts(t, 40000, 59999)
+	e := newCCEnvPorts(t, 20000, 59999)
 	res := runB2BUALoad(t, e, ccLoad{rate: v[0], calls: v[1],
 		hold: time.Duration(v[2]) * time.Millisecond, limit: v[3]})
 	deadline := time.Now().Add(30 * time.Second)
@@ -226,6 +256,9 @@ func TestCallSippLoad(t *testing.T) {
 	if res.responseMS > 0 {
 		share = float64(meanApp) / float64(time.Millisecond) / res.responseMS * 100
 	}
+	status, _ := os.ReadFile("/proc/self/status")
+	t.Logf("peak_open_files=%d (%s); after the run: %s", res.peakFDs, res.peakRSS,
+		vmLines(string(status)))
 	t.Logf("calls=%d successful=%d failed=%d (%.3f%%) elapsed=%s achieved=%.0f cps "+
 		"peak_live=%d setup_mean=%.1fms app_wait_mean=%s (%.0f%% of setup)",
 		v[1], res.success, res.failed, 100*float64(res.failed)/float64(max(v[1], 1)),
