@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -23,6 +24,8 @@ type Store struct {
 	now func() time.Time
 	t   tables
 	hot hotStatements
+	// gen counts the writes made through the store; see Generation.
+	gen atomic.Uint64
 }
 
 // NewStore applies the tenancy migrations to db and prepares the lookups the
@@ -35,7 +38,8 @@ func NewStore(ctx context.Context, db *sql.DB) (*Store, error) {
 	if err := ApplyMigrations(ctx, db, "tenancy", sub); err != nil {
 		return nil, err
 	}
-	s := &Store{db: db, now: func() time.Time { return time.Now().UTC() }, t: newTables()}
+	s := &Store{db: db, now: func() time.Time { return time.Now().UTC() }}
+	s.t = newTables(&s.gen)
 	if err := s.hot.prepare(ctx, db, s.t); err != nil {
 		s.hot.close()
 
@@ -49,6 +53,19 @@ func NewStore(ctx context.Context, db *sql.DB) (*Store, error) {
 // Close is idempotent; the store must not be used afterwards.
 func (s *Store) Close() error { return s.hot.close() }
 
+// Generation returns a number that changes after every write made through
+// this Store has committed (accounts, services, limits, domains, numbers,
+// applications, credentials, access lists, trunks), so that a cache of
+// lookups can tell whether its entries may be stale: an answer read while
+// Generation returned g is current as long as Generation still returns g.
+// Notifications are not counted: nothing the SIP edge looks up depends on
+// them. Writes made by other processes (another node, a raw SQL session)
+// are not seen; caches bound those with a TTL.
+func (s *Store) Generation() uint64 { return s.gen.Load() }
+
+// changed marks a write as committed; see Generation.
+func (s *Store) changed() { s.gen.Add(1) }
+
 // scanner is a *sql.Row or *sql.Rows.
 type scanner interface{ Scan(dest ...any) error }
 
@@ -59,12 +76,14 @@ type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// inTx runs fn in one transaction, committed when fn returns nil.
+// inTx runs fn in one transaction, committed when fn returns nil. The
+// store's Generation changes once the transaction has ended.
 func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("tenancy: begin: %w", err)
 	}
+	defer s.changed()
 	defer tx.Rollback()
 
 	if err := fn(tx); err != nil {

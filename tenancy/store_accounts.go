@@ -173,6 +173,7 @@ func (s *Store) CreateAccount(ctx context.Context, parentSID,
 	_, err = s.db.ExecContext(ctx, "INSERT INTO accounts ("+accountCols+") VALUES ("+
 		placeholders(7)+")", a.SID, nullable(a.ParentSID), a.FriendlyName, a.AuthToken,
 		a.Status, nanos(a.Created), nanos(a.Updated))
+	s.changed()
 	if err != nil {
 		return nil, fmt.Errorf("tenancy: create account: %w", err)
 	}

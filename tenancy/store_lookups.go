@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"sync/atomic"
 )
 
 // tables holds the table descriptors of the store's resources.
@@ -27,7 +28,9 @@ type tables struct {
 	trunkACLs   *link[IPAccessControlList]
 }
 
-func newTables() tables {
+// newTables builds the tables; every one but notifications advances gen
+// when written (see Store.Generation).
+func newTables(gen *atomic.Uint64) tables {
 	t := tables{
 		apps: applicationTable(), numbers: numberTable(), domains: domainTable(),
 		credLists: namedListTable("credential_lists", credentialListFields),
@@ -44,6 +47,9 @@ func newTables() tables {
 		"credential_list_sid", "CredentialListSid", false, t.credLists)
 	t.trunkACLs = newLink("trunk_ip_acls", "trunks", "trunk_sid", "ip_acl_sid",
 		"IpAccessControlListSid", false, t.ipACLs)
+	t.apps.gen, t.numbers.gen, t.domains.gen = gen, gen, gen
+	t.credLists.gen, t.creds.gen, t.ipACLs.gen, t.ipAddrs.gen = gen, gen, gen, gen
+	t.trunks.gen, t.origURLs.gen = gen, gen
 
 	return t
 }

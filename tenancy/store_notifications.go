@@ -38,7 +38,13 @@ func (s *Store) AddNotification(ctx context.Context, n Notification) (*Notificat
 	n.Message = cut(n.Message, maxNotificationText)
 	n.RequestURL = cut(n.RequestURL, maxNotificationText)
 
-	return createRow(ctx, s, s.t.notes, &n, nil)
+	// One statement, outside inTx, so that a notification leaves the
+	// store's Generation (and the edge's caches) alone.
+	if err := s.t.notes.insert(ctx, s.db, &n); err != nil {
+		return nil, err
+	}
+
+	return &n, nil
 }
 
 // NotificationBySID returns the account's notification sid, or ErrNotFound.

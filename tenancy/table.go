@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -25,6 +26,12 @@ type table[T any] struct {
 	insertSQL string
 	updateSQL string // every column but sid, by scope and sid
 	deleteSQL string
+
+	// gen, when set, is the Store's write counter: insert, update and
+	// delete advance it once their statement has run (see
+	// Store.Generation). Inside a transaction, inTx advances it again
+	// after the commit.
+	gen *atomic.Uint64
 }
 
 func newTable[T any](name string, cols, scope []string, scan func(scanner) (*T, error),
@@ -87,6 +94,7 @@ func (t *table[T]) listWhere(ctx context.Context, q querier, p Page, cond string
 
 // insert writes a new row.
 func (t *table[T]) insert(ctx context.Context, q querier, v *T) error {
+	defer t.changed()
 	if _, err := q.ExecContext(ctx, t.insertSQL, t.values(v)...); err != nil {
 		return fmt.Errorf("tenancy: insert into %s: %w", t.name, err)
 	}
@@ -96,6 +104,7 @@ func (t *table[T]) insert(ctx context.Context, q querier, v *T) error {
 
 // update rewrites every column of the row in scope with v's SID.
 func (t *table[T]) update(ctx context.Context, q querier, v *T, scope ...any) error {
+	defer t.changed()
 	vals := t.values(v)
 	args := append(append(vals[1:len(vals):len(vals)], scope...), vals[0])
 	res, err := q.ExecContext(ctx, t.updateSQL, args...)
@@ -109,12 +118,20 @@ func (t *table[T]) update(ctx context.Context, q querier, v *T, scope ...any) er
 // delete removes the row identified by scope values and SID; foreign keys
 // cascade to the rows that reference it in the same statement.
 func (t *table[T]) delete(ctx context.Context, q querier, keys ...any) error {
+	defer t.changed()
 	res, err := q.ExecContext(ctx, t.deleteSQL, keys...)
 	if err != nil {
 		return fmt.Errorf("tenancy: delete from %s: %w", t.name, err)
 	}
 
 	return affected(res, t.name, keys[len(keys)-1])
+}
+
+// changed advances the store's write counter, if the table has one.
+func (t *table[T]) changed() {
+	if t.gen != nil {
+		t.gen.Add(1)
+	}
 }
 
 type rowsAffecter interface{ RowsAffected() (int64, error) }
