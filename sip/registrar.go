@@ -263,9 +263,10 @@ func (s *Server) contactExpires(c *sipmsg.ContactHeader, def time.Duration) (tim
 	return exp, nil
 }
 
-// udpAnswerLimit is the largest message sipgo sends over UDP (its MTU
-// setting less its headroom); a larger one is refused, not fragmented.
-func udpAnswerLimit() int { return sipmsg.UDPMTUSize - 200 }
+// udpAnswerLimit is the largest response the edge sends over UDP
+// (udpResponseLimit, which sipgo is set to allow); a larger one would be
+// refused, not fragmented.
+func udpAnswerLimit() int { return udpResponseLimit }
 
 // registered answers 200 with the current bindings and their remaining
 // intervals (RFC 3261 10.3 step 8). Over UDP the answer is kept within

@@ -147,8 +147,7 @@ func routeKey(secret []byte) []byte {
 // buildUA creates the sipgo user agent, server and client.
 func (s *Server) buildUA() error {
 	lib := newLibraryLogger(s.cfg.Logger)
-	parser := sipmsg.NewParser()
-	parser.MaxMessageLength = s.cfg.MaxMessageBytes
+	parser := newParser(s.cfg.MaxMessageBytes)
 	ua, err := sipgo.NewUA(
 		sipgo.WithUserAgent("patchbay"),
 		sipgo.WithUserAgentParser(parser),

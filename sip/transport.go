@@ -169,8 +169,8 @@ func (s *Server) serveAll() {
 		var serve func() error
 		switch l.transport {
 		case "udp":
-			pc := l.closer.(net.PacketConn)
-			serve = func() error { return tp.ServeUDP(pc) }
+			gate := &udpGate{PacketConn: l.closer.(net.PacketConn)}
+			serve = func() error { return tp.ServeUDP(gate) }
 		case "tcp":
 			nl := l.closer.(net.Listener)
 			serve = func() error { return tp.ServeTCP(nl) }
