@@ -104,6 +104,7 @@ type Outbox struct {
 	db     *sql.DB
 	insert *sql.Stmt
 	stmts  outboxStmts
+	final  finalStmts
 
 	ctx    context.Context // cancelled by Close
 	cancel context.CancelCauseFunc
@@ -166,13 +167,15 @@ func OpenOutbox(ctx context.Context, db *sql.DB, cfg OutboxConfig) (*Outbox, err
 	}
 
 	var stmts outboxStmts
-	if err := stmts.prepare(ctx, db); err != nil {
+	var final finalStmts
+	if err := errors.Join(stmts.prepare(ctx, db), final.prepare(ctx, db)); err != nil {
 		insert.Close()
 		stmts.close()
+		final.close()
 
 		return nil, fmt.Errorf("webhook: outbox: prepare: %w", err)
 	}
-	o := &Outbox{stmts: stmts,
+	o := &Outbox{stmts: stmts, final: final,
 		cfg: cfg, log: cfg.Logger.With("component", "webhook_outbox"), db: db,
 		insert: insert, wake: make(chan struct{}, 1), jobs: make(chan outboxRow),
 		writes: make(chan *enqueueReq, maxBatch), writerDone: make(chan struct{}),
@@ -192,24 +195,50 @@ func OpenOutbox(ctx context.Context, db *sql.DB, cfg OutboxConfig) (*Outbox, err
 // Enqueue stores ev for delivery and returns once it is durable; it does
 // not wait for delivery. Concurrent Enqueues share one transaction (group
 // commit), so their cost is about one fsync per batch, not per event. The
-// event's SequenceNumber (from 0 per call) is assigned here.
+// event's SequenceNumber (from 0 per call) is assigned here. An event with
+// a final CallStatus (completed, busy, no-answer, failed, canceled) also
+// removes the call's armed final event (see Arm) in the same transaction.
 func (o *Outbox) Enqueue(ctx context.Context, ev Event) error {
+	method, err := o.checkEvent(ev)
+	if err != nil {
+		return err
+	}
+	now := o.cfg.Now().UnixMilli()
+	req := &enqueueReq{args: []any{ev.AccountSID, ev.CallSID, ev.CallSID, ev.URL, method,
+		ev.Params.Encode(), now, now}, done: make(chan error, 1)}
+	if finalStatus(ev.Params.Get("CallStatus")) {
+		req.disarm = ev.CallSID
+	}
+	if err := o.submit(ctx, req); err != nil {
+		return err
+	}
+	o.enqueued.Add(1)
+	o.poke()
+
+	return nil
+}
+
+// checkEvent checks ev's target and returns its method (POST by default).
+func (o *Outbox) checkEvent(ev Event) (string, error) {
 	if o.ctx.Err() != nil {
-		return ErrClosed
+		return "", ErrClosed
 	}
 	method := ev.Method
 	if method == "" {
 		method = http.MethodPost
 	}
 	if method != http.MethodGet && method != http.MethodPost {
-		return fmt.Errorf("%w: method %q", ErrBadTarget, ev.Method)
+		return "", fmt.Errorf("%w: method %q", ErrBadTarget, ev.Method)
 	}
 	if _, err := ResolveURL(ev.URL, ""); err != nil {
-		return err
+		return "", err
 	}
-	now := o.cfg.Now().UnixMilli()
-	req := &enqueueReq{args: []any{ev.AccountSID, ev.CallSID, ev.CallSID, ev.URL, method,
-		ev.Params.Encode(), now, now}, done: make(chan error, 1)}
+
+	return method, nil
+}
+
+// submit hands req to the writer and waits for its commit.
+func (o *Outbox) submit(ctx context.Context, req *enqueueReq) error {
 	select {
 	case o.writes <- req:
 	case <-o.ctx.Done():
@@ -232,16 +261,18 @@ func (o *Outbox) Enqueue(ctx context.Context, ev Event) error {
 	if err != nil {
 		return fmt.Errorf("webhook: enqueue: %w", err)
 	}
-	o.enqueued.Add(1)
-	o.poke()
 
 	return nil
 }
 
-// enqueueReq is one event waiting for the writer's next commit.
+// enqueueReq is one event waiting for the writer's next commit: an event
+// to deliver (args of insert), or with arm set a call's final event to
+// hold (args of finalStmts.arm).
 type enqueueReq struct {
-	args []any
-	done chan error
+	args   []any
+	arm    bool
+	disarm string // call whose armed final event the commit removes
+	done   chan error
 }
 
 // maxBatch is the most events committed in one transaction.
@@ -288,7 +319,17 @@ func (o *Outbox) commit(batch []*enqueueReq) error {
 	defer tx.Rollback()
 	stmt := tx.StmtContext(ctx, o.insert)
 	for _, r := range batch {
-		if _, err := stmt.ExecContext(ctx, r.args...); err != nil {
+		st := stmt
+		if r.arm {
+			st = tx.StmtContext(ctx, o.final.arm)
+		}
+		if _, err := st.ExecContext(ctx, r.args...); err != nil {
+			return err
+		}
+		if r.disarm == "" {
+			continue
+		}
+		if _, err := tx.StmtContext(ctx, o.final.disarm).ExecContext(ctx, r.disarm); err != nil {
 			return err
 		}
 	}
@@ -334,6 +375,7 @@ func (o *Outbox) Close() error {
 		o.wg.Wait()
 		o.insert.Close()
 		o.stmts.close()
+		o.final.close()
 	})
 
 	return nil
