@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -144,6 +145,17 @@ func logFailures(b *testing.B, reg *prometheus.Registry) {
 	}
 }
 
+// cpuTime is the user plus system CPU time of who: syscall.RUSAGE_SELF for
+// this process, syscall.RUSAGE_CHILDREN for its children already waited for.
+func cpuTime(who int) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(who, &ru); err != nil {
+		return 0
+	}
+
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
 // userLines returns injection lines for users from..to-1; callee, when
 // set, is added as the fourth field.
 func userLines(from, to int, callee string) string {
@@ -157,15 +169,23 @@ func userLines(from, to int, callee string) string {
 }
 
 // rated runs r for load.seconds and returns its successful calls per second
-// of wall time and its failures.
+// of wall time and its failures. It also reports the CPU time this process
+// (the server under test) and the sipp run spent per successful call, in
+// µs: unlike the rate, these hardly depend on what else shares the cores.
 func rated(ctx context.Context, b *testing.B, dir string, r sippRun) (float64, int) {
 	b.Helper()
+	self0, sipp0 := cpuTime(syscall.RUSAGE_SELF), cpuTime(syscall.RUSAGE_CHILDREN)
 	start := time.Now()
 	res := r.run(ctx, b, dir)
 	secs := time.Since(start).Seconds()
 	if res.succeeded <= 0 {
 		b.Fatalf("sipp %s: nothing succeeded: %v", r.name, res)
 	}
+	perOp := func(d time.Duration) float64 {
+		return float64(d.Microseconds()) / float64(res.succeeded)
+	}
+	b.ReportMetric(perOp(cpuTime(syscall.RUSAGE_SELF)-self0), "server-CPU-µs/op")
+	b.ReportMetric(perOp(cpuTime(syscall.RUSAGE_CHILDREN)-sipp0), "sipp-CPU-µs/op")
 	if res.failed > 0 {
 		b.Logf("sipp %s: %d failed (%s): %s; first errors:\n%s", r.name, res.failed,
 			res.failures, failureKinds(res.errors), redactAuth(head(res.errors, 1500)))
@@ -183,7 +203,7 @@ func BenchmarkSIPpRegister(b *testing.B) {
 	ctx, cancel := context.WithTimeout(context.Background(),
 		time.Duration(load.seconds+30)*time.Second)
 	defer cancel()
-	perSec, failed := rated(ctx, b, dir, sippRun{name: "register",
+	perSec, failed := rated(ctx, b, dir, sippRun{name: "register", load: true,
 		scenario: "uac_register_auth.xml", transport: "udp", server: e.addr,
 		calls: 100000000, rate: load.rate, limit: load.limit,
 		timeout: time.Duration(load.seconds) * time.Second,
@@ -203,7 +223,7 @@ func BenchmarkSIPpCall(b *testing.B) {
 	ctx, cancel := context.WithTimeout(context.Background(),
 		time.Duration(load.seconds+60)*time.Second)
 	defer cancel()
-	callee := sippRun{name: "callee", scenario: "uac_register_auth.xml",
+	callee := sippRun{name: "callee", load: true, scenario: "uac_register_auth.xml",
 		oocs: "uas_answer.xml", transport: "udp", server: e.addr, calls: 1,
 		hold:    time.Duration(load.seconds+20) * time.Second,
 		timeout: time.Duration(load.seconds+40) * time.Second, fields: userLines(0, 1, "")}
@@ -215,7 +235,7 @@ func BenchmarkSIPpCall(b *testing.B) {
 	}()
 	waitBinding(ctx, b, e, "u000000@"+benchDomain)
 
-	perSec, failed := rated(ctx, b, dir, sippRun{name: "caller",
+	perSec, failed := rated(ctx, b, dir, sippRun{name: "caller", load: true,
 		scenario: "uac_invite_auth.xml", transport: "udp", server: e.addr,
 		calls: 100000000, rate: load.rate, limit: load.limit,
 		timeout: time.Duration(load.seconds) * time.Second,
@@ -242,8 +262,8 @@ func BenchmarkSIPpMemory(b *testing.B) {
 	defer cancel()
 	runtime.GC()
 	before := residentBytes(b)
-	res := sippRun{name: "devices", scenario: "uac_register_auth.xml", transport: "udp",
-		server: e.addr, calls: load.devices, rate: load.rate, limit: load.limit,
+	res := sippRun{name: "devices", load: true, scenario: "uac_register_auth.xml",
+		transport: "udp", server: e.addr, calls: load.devices, rate: load.rate, limit: load.limit,
 		timeout: 9 * time.Minute, fields: userLines(1, 1+load.devices, "")}.run(ctx, b, dir)
 	n, err := e.loc.CountAccount(ctx, acctA)
 	if err != nil || n < load.devices*99/100 {
