@@ -198,8 +198,12 @@ func (c *call) params(status string) url.Values {
 
 // event enqueues a status callback when the application wants name. The
 // event's time and duration are taken now; the insert runs on the call's
-// bookkeeping queue.
+// bookkeeping queue. "initiated", every call's first event, also arms the
+// final one (armFinal).
 func (c *call) event(name string, status callstatus.Status, code int) {
+	if name == "initiated" {
+		c.armFinal()
+	}
 	if c.cc.cfg.Outbox == nil || c.app.statusURL == "" || !c.app.events[name] ||
 		!c.hooks.callbacks {
 		return
