@@ -18,8 +18,10 @@ var (
 	// arrived from either leg for Config.MediaTimeout outside hold.
 	ErrMediaTimeout = errors.New("media: media timeout")
 
-	// ErrNoPorts means the port pool has no free pair outside quarantine
-	// (503 Service Unavailable for call control).
+	// ErrNoPorts means the port pool has no free pair outside quarantine,
+	// the process may open no more sockets (EMFILE or ENFILE wrapped
+	// with it), or a muxed leg's port+1 was taken when rtcp-mux was
+	// dropped (503 Service Unavailable for call control).
 	ErrNoPorts = errors.New("media: no free media ports")
 
 	// ErrBadSDP wraps SDP that does not parse or lacks a required line.

@@ -53,7 +53,9 @@ type socketPair struct {
 // port, and its RTCP port unless rtcpMux says the side multiplexes
 // RTCP. Pairs whose bound ports are taken by another process are
 // skipped and requeued. It returns ErrNoPorts when every pair is in use
-// or quarantined. The pair stays reserved, both ports, until release.
+// or quarantined, and wrapped with the system's error when the process
+// may open no more files (EMFILE, ENFILE). The pair stays reserved, both
+// ports, until release.
 func (p *portPool) acquire(rtcpMux bool) (socketPair, error) {
 	p.mu.Lock()
 	attempts := len(p.free)
@@ -68,7 +70,10 @@ func (p *portPool) acquire(rtcpMux bool) (socketPair, error) {
 			return pair, nil
 		}
 		p.release(port)
-		if !errors.Is(err, syscall.EADDRINUSE) {
+		switch {
+		case errors.Is(err, syscall.EMFILE), errors.Is(err, syscall.ENFILE):
+			return socketPair{}, fmt.Errorf("%w: %w", ErrNoPorts, err)
+		case !errors.Is(err, syscall.EADDRINUSE):
 			return socketPair{}, err
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/netip"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -146,5 +147,32 @@ func TestEngineCloseEndsSessions(t *testing.T) {
 	}
 	if inUse, _ := e.PortsInUse(); inUse != 0 {
 		t.Fatalf("%d pairs in use", inUse)
+	}
+}
+
+// TestPortPoolOutOfFiles: when the process may open no more files the
+// pool says ErrNoPorts (call control's 503), with the system's error.
+func TestPortPoolOutOfFiles(t *testing.T) {
+	lo := freeRange(t, 2)
+	p := newPortPool(netip.MustParseAddr("127.0.0.1"), lo, lo+1, 0)
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		t.Fatal(err)
+	}
+	low := lim
+	low.Cur = 3 // stdin, stdout and stderr hold 0-2: no descriptor is free
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &low); err != nil {
+		t.Fatal(err)
+	}
+	sp, err := p.acquire(true)
+	if rerr := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); rerr != nil {
+		t.Fatalf("restore the open-files limit: %v", rerr)
+	}
+	if err == nil {
+		_ = sp.rtp.Close()
+		t.Fatal("acquire succeeded with no file descriptor free")
+	}
+	if !errors.Is(err, ErrNoPorts) || !errors.Is(err, syscall.EMFILE) {
+		t.Fatalf("acquire with no file descriptor free: %v, want ErrNoPorts and EMFILE", err)
 	}
 }
