@@ -69,21 +69,48 @@ sipp_stat() {
 		END { print $c }' "$1"
 }
 
+# kamailio_cpu prints the CPU time, in seconds, used so far by every
+# Kamailio process (utime and stime of /proc/PID/stat, in clock ticks).
+kamailio_cpu() {
+	local hz p total=0
+	hz=$(getconf CLK_TCK)
+	for p in $(pgrep -x kamailio); do
+		total=$((total + $(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0)))
+	done
+	awk -v t="$total" -v hz="$hz" 'BEGIN { printf "%.3f", t / hz }'
+}
+
+# child_cpu VAR sets VAR to the user plus system seconds of this shell's
+# finished children (the second line of the times builtin, which has to
+# run here: a command substitution is a shell of its own).
+child_cpu() {
+	times >"$work/times"
+	printf -v "$1" '%s' "$(awk 'NR == 2 { split($1, u, /[ms]/); split($2, s, /[ms]/)
+		printf "%.3f", u[1] * 60 + u[2] + s[1] * 60 + s[2] }' "$work/times")"
+}
+
 # load NAME SCENARIO CSV TARGET [extra sipp args] runs sipp for $secs and
-# prints "successful-per-second failed".
+# prints "successful-per-second failed server-µs-per-call sipp-µs-per-call":
+# the rate, and Kamailio's and this sipp's CPU time per successful call.
 load() {
 	local name=$1 sf=$2 csv=$3 target=$4
 	shift 4
-	local t0 t1 ok bad
+	local t0 t1 ok bad k0 k1 s0 s1
 	t0=$(date +%s.%N)
+	k0=$(kamailio_cpu)
+	child_cpu s0
 	sipp -sf "$scen/$sf" -inf "$csv" -t u1 -i 127.0.0.1 -nostdin -m 100000000 \
 		-r "$PATCHBAY_BENCH_RATE" -rp 1000 -l "$PATCHBAY_BENCH_LIMIT" -timeout "${secs}s" \
 		-default_behaviors all,-bye -trace_stat -stf "$work/$name.csv" \
 		-trace_err -error_file "$work/$name.err" "$@" "$target" >"$work/$name.out" 2>&1 || true
+	child_cpu s1
+	k1=$(kamailio_cpu)
 	t1=$(date +%s.%N)
 	ok=$(sipp_stat "$work/$name.csv" 'SuccessfulCall(C)')
 	bad=$(sipp_stat "$work/$name.csv" 'FailedCall(C)')
-	echo "$(awk -v n="$ok" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", n / (b - a) }') $bad"
+	awk -v n="$ok" -v a="$t0" -v b="$t1" -v bad="$bad" -v k0="$k0" -v k1="$k1" \
+		-v s0="$s0" -v s1="$s1" 'BEGIN { printf "%.0f %d %.1f %.1f\n", n / (b - a), bad,
+			(k1 - k0) * 1e6 / n, (s1 - s0) * 1e6 / n }'
 }
 
 echo "== load: ${secs}s per case, sipp -l $PATCHBAY_BENCH_LIMIT -r $PATCHBAY_BENCH_RATE," \
@@ -96,9 +123,18 @@ for bench in 'SIPp(Register|Call)$' 'SIPpMemory$'; do
 	(cd "$root/sip" && timeout 1200 "$work/sip.test" -test.run '^$' -test.bench "$bench" \
 		-test.benchtime 1x -test.timeout 19m) | tee -a "$work/patchbay.txt"
 done
-pb_reg=$(awk '/BenchmarkSIPpRegister/ { for (i = 1; i < NF; i++) if ($(i+1) == "registrations/s") print $i }' "$work/patchbay.txt")
-pb_call=$(awk '/BenchmarkSIPpCall/ { for (i = 1; i < NF; i++) if ($(i+1) == "calls/s") print $i }' "$work/patchbay.txt")
-pb_rss=$(awk '/BenchmarkSIPpMemory/ { for (i = 1; i < NF; i++) if ($(i+1) == "MiB-RSS") print $i }' "$work/patchbay.txt")
+# metric BENCH UNIT prints the value a benchmark reported in UNIT.
+metric() {
+	awk -v b="$1" -v u="$2" '$0 ~ b { for (i = 1; i < NF; i++) if ($(i+1) == u) print $i }' \
+		"$work/patchbay.txt"
+}
+pb_reg=$(metric BenchmarkSIPpRegister registrations/s)
+pb_call=$(metric BenchmarkSIPpCall calls/s)
+pb_reg_cpu=$(metric BenchmarkSIPpRegister server-CPU-µs/op)
+pb_reg_sipp=$(metric BenchmarkSIPpRegister sipp-CPU-µs/op)
+pb_call_cpu=$(metric BenchmarkSIPpCall server-CPU-µs/op)
+pb_call_sipp=$(metric BenchmarkSIPpCall sipp-CPU-µs/op)
+pb_rss=$(metric BenchmarkSIPpMemory MiB-RSS)
 
 # Kamailio: the same users (the same password rule), the same sipp runs.
 port=$(free_port)
@@ -111,7 +147,7 @@ for _ in $(seq 50); do
 done
 
 users 1 $((PATCHBAY_BENCH_USERS + 1)) "" >"$work/users.csv"
-read -r k_reg k_reg_failed < <(load k-register uac_register_auth.xml "$work/users.csv" \
+read -r k_reg k_reg_failed k_reg_cpu k_reg_sipp < <(load k-register uac_register_auth.xml "$work/users.csv" \
 	"127.0.0.1:$port")
 echo "Kamailio register: $k_reg registrations/s, $k_reg_failed failed"
 
@@ -123,7 +159,7 @@ sipp -sf "$scen/uac_register_auth.xml" -oocsf "$scen/uas_answer.xml" -inf "$work
 callee=$!
 pids+=($callee)
 sleep 1
-read -r k_call k_call_failed < <(load k-call uac_invite_auth.xml "$work/callers.csv" \
+read -r k_call k_call_failed k_call_cpu k_call_sipp < <(load k-call uac_invite_auth.xml "$work/callers.csv" \
 	"127.0.0.1:$port" -d 0)
 echo "Kamailio call: $k_call calls/s, $k_call_failed failed"
 kill "$callee" 2>/dev/null || true
@@ -133,4 +169,8 @@ echo "| case | Patchbay | Kamailio 5.6 |"
 echo "| --- | --- | --- |"
 echo "| REGISTER with digest auth, per second | $pb_reg | $k_reg |"
 echo "| calls through the proxy, per second | $pb_call | $k_call |"
+echo "| server CPU per REGISTER (µs) | $pb_reg_cpu | $k_reg_cpu |"
+echo "| sipp CPU per REGISTER (µs) | $pb_reg_sipp | $k_reg_sipp |"
+echo "| server CPU per call (µs) | $pb_call_cpu | $k_call_cpu |"
+echo "| caller sipp CPU per call (µs) | $pb_call_sipp | $k_call_sipp |"
 echo "| resident memory, $PATCHBAY_BENCH_DEVICES registered devices (MiB) | $pb_rss | - |"
