@@ -59,29 +59,61 @@ func (l *Ledger) enqueue(ctx context.Context, o *op) error {
 }
 
 // writeLoop is the single writer: it takes whatever writes are waiting (up
-// to MaxBatch) and commits them in one transaction, so that one fsync
-// covers them all. It ends when Close closes the ops channel.
+// to MaxBatch), lets more gather until CommitInterval has passed since the
+// previous commit began, and commits them in one transaction, so that one
+// fsync covers them all. It ends when Close closes the ops channel; what
+// is queued by then is still committed.
 func (l *Ledger) writeLoop() {
 	defer close(l.writerDone)
 	batch := make([]*op, 0, l.cfg.MaxBatch)
 	errs := make([]error, 0, l.cfg.MaxBatch)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	var last time.Time
 	for first := range l.ops {
 		batch = append(batch[:0], first)
-	fill:
-		for len(batch) < l.cfg.MaxBatch {
-			select {
-			case o, ok := <-l.ops:
-				if !ok {
-					break fill
-				}
-				batch = append(batch, o)
-			default:
-				break fill
-			}
+		var wait <-chan time.Time
+		if rest := l.cfg.CommitInterval - time.Since(last); rest > 0 {
+			timer.Reset(rest)
+			wait = timer.C
 		}
+		batch = l.gather(batch, wait)
+		timer.Stop()
+		last = time.Now()
 		errs = l.commit(batch, errs[:0])
 		clear(batch)
 	}
+}
+
+// gather adds waiting writes to batch, up to MaxBatch: those already
+// queued when wait is nil, otherwise those arriving until wait fires.
+func (l *Ledger) gather(batch []*op, wait <-chan time.Time) []*op {
+	for len(batch) < l.cfg.MaxBatch {
+		if wait == nil {
+			select {
+			case o, ok := <-l.ops:
+				if !ok {
+					return batch
+				}
+				batch = append(batch, o)
+
+				continue
+			default:
+				return batch
+			}
+		}
+		select {
+		case o, ok := <-l.ops:
+			if !ok {
+				return batch
+			}
+			batch = append(batch, o)
+		case <-wait:
+			wait = nil
+		}
+	}
+
+	return batch
 }
 
 // commitAttempts bounds how often a batch is retried while the database
