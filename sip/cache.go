@@ -19,9 +19,13 @@ const maxCacheEntries = 200000
 // ttlCache keeps the answers of one directory lookup for a short time,
 // found and not-found alike, so that a burst of REGISTERs or a scanner does
 // not turn into a burst of store queries. Store errors other than not-found
-// are never kept. It is safe for concurrent use.
+// are never kept. When gen is set (a store's write counter, see
+// generationer), an answer is also dropped as soon as the counter moves
+// on from the value it had before the answer was read. It is safe for
+// concurrent use.
 type ttlCache[V any] struct {
 	ttl time.Duration
+	gen func() uint64 // nil: entries live out their TTL
 
 	// mu guards m and inserts.
 	mu      sync.Mutex
@@ -46,19 +50,37 @@ type cacheEntry[V any] struct {
 	v   V
 	err error
 	exp time.Time
+	gen uint64 // the store's generation before v was read
 }
 
-func newTTLCache[V any](ttl time.Duration) *ttlCache[V] {
-	return &ttlCache[V]{ttl: ttl, m: make(map[string]cacheEntry[V])}
+// generationer is met by a directory whose answers can be checked for
+// staleness (*tenancy.Store: Generation changes after each write).
+type generationer interface{ Generation() uint64 }
+
+// generationOf returns dir's Generation method, or nil when it has none.
+func generationOf(dir any) func() uint64 {
+	if g, ok := dir.(generationer); ok {
+		return g.Generation
+	}
+
+	return nil
+}
+
+func newTTLCache[V any](ttl time.Duration, gen func() uint64) *ttlCache[V] {
+	return &ttlCache[V]{ttl: ttl, gen: gen, m: make(map[string]cacheEntry[V])}
 }
 
 // get returns the cached answer for key or loads and keeps it.
 func (c *ttlCache[V]) get(key string, load func() (V, error)) (V, error) {
 	now := time.Now()
+	var gen uint64
+	if c.gen != nil {
+		gen = c.gen()
+	}
 	c.mu.Lock()
 	e, ok := c.m[key]
 	c.mu.Unlock()
-	if ok && now.Before(e.exp) {
+	if ok && now.Before(e.exp) && e.gen == gen {
 		return e.v, e.err
 	}
 	v, err := load()
@@ -73,7 +95,7 @@ func (c *ttlCache[V]) get(key string, load func() (V, error)) (V, error) {
 	if len(c.m) >= maxCacheEntries {
 		clear(c.m)
 	}
-	c.m[key] = cacheEntry[V]{v: v, err: err, exp: now.Add(c.ttl)}
+	c.m[key] = cacheEntry[V]{v: v, err: err, exp: now.Add(c.ttl), gen: gen}
 	c.mu.Unlock()
 
 	return v, err
@@ -81,8 +103,9 @@ func (c *ttlCache[V]) get(key string, load func() (V, error)) (V, error) {
 
 // cachedDirectory is a Directory answering repeated lookups from memory
 // for a short TTL. Changes in the store (a password, a suspension) take
-// effect within the TTL. Returned values are shared: callers must not
-// modify them.
+// effect within the TTL, and at once when the directory reports its
+// writes (generationer) and they were made through it. Returned values are
+// shared: callers must not modify them.
 type cachedDirectory struct {
 	next     Directory
 	accounts *ttlCache[*tenancy.Account]
@@ -97,11 +120,16 @@ type cachedDirectory struct {
 var _ Directory = (*cachedDirectory)(nil)
 
 func newCachedDirectory(next Directory, ttl time.Duration) *cachedDirectory {
+	gen := generationOf(next)
+
 	return &cachedDirectory{next: next,
-		accounts: newTTLCache[*tenancy.Account](ttl), domains: newTTLCache[*tenancy.Domain](ttl),
-		services: newTTLCache[*tenancy.Service](ttl), limits: newTTLCache[*tenancy.Limits](ttl),
-		creds: newTTLCache[*tenancy.Credential](ttl), allows: newTTLCache[bool](ttl),
-		trunks: newTTLCache[*tenancy.Trunk](ttl)}
+		accounts: newTTLCache[*tenancy.Account](ttl, gen),
+		domains:  newTTLCache[*tenancy.Domain](ttl, gen),
+		services: newTTLCache[*tenancy.Service](ttl, gen),
+		limits:   newTTLCache[*tenancy.Limits](ttl, gen),
+		creds:    newTTLCache[*tenancy.Credential](ttl, gen),
+		allows:   newTTLCache[bool](ttl, gen),
+		trunks:   newTTLCache[*tenancy.Trunk](ttl, gen)}
 }
 
 // AccountBySID implements Directory.

@@ -78,7 +78,7 @@ func TestRouteKey(t *testing.T) {
 }
 
 func TestCacheSweep(t *testing.T) {
-	c := newTTLCache[int](time.Nanosecond)
+	c := newTTLCache[int](time.Nanosecond, nil)
 	for i := range 3 * sweepEvery {
 		c.get(strconv.Itoa(i), func() (int, error) { return i, nil })
 	}

@@ -86,6 +86,12 @@ type CallControlConfig struct {
 	Notifications Notifier
 	// Markup limits the documents applications may answer with.
 	Markup markup.Limits
+	// DirectoryCacheTTL is how long call control reuses Directory answers
+	// (DefaultCacheTTL); writes the Directory reports through a Generation
+	// method take effect at once (see CallDirectoryCache). Negative: no
+	// cache. A Directory that is already a *CallDirectoryCache is used as
+	// it is.
+	DirectoryCacheTTL time.Duration
 	// Logger receives call lifecycle logs (slog.Default()).
 	Logger *slog.Logger
 }
@@ -141,6 +147,9 @@ func NewCallControl(cfg CallControlConfig) (*CallControl, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if _, cached := cfg.Directory.(*CallDirectoryCache); !cached && cfg.DirectoryCacheTTL >= 0 {
+		cfg.Directory = NewCallDirectoryCache(cfg.Directory, cfg.DirectoryCacheTTL)
 	}
 	cc := &CallControl{
 		cfg: cfg, srv: cfg.Server, log: cfg.Logger.With("component", "callcontrol"),

@@ -250,14 +250,17 @@ func (e *ccEnv) startServer(ctx context.Context, db interface{}) {
 	t.Cleanup(func() { e.srv.Close() })
 	e.addr = e.srv.Addr("udp").String()
 	client := webhook.New(webhook.Config{Logger: quietLog(), Timeout: 2 * time.Second})
-	e.outbox = e.openOutbox(ctx, client)
+	// Wired as cmd/patchbay wires it: one lookup cache for call control
+	// and the outbox's signing keys.
+	dir := NewCallDirectoryCache(e.store, 0)
+	e.outbox = e.openOutbox(ctx, client, dir.AuthToken)
 	eng, err := media.NewEngine(media.Config{Logger: quietLog(), PortMin: e.portMin,
 		PortMax: e.portMax})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { eng.Close() })
-	e.cc, err = NewCallControl(CallControlConfig{Server: e.srv, Directory: e.store,
+	e.cc, err = NewCallControl(CallControlConfig{Server: e.srv, Directory: dir,
 		Webhooks: client, Outbox: e.outbox, Ledger: e.ledger, Media: eng, Notifications: e.store,
 		RecordingsDir: filepath.Join(e.dir, "recordings"), APIBaseURL: "http://api.test",
 		Logger: quietLog()})
@@ -267,7 +270,8 @@ func (e *ccEnv) startServer(ctx context.Context, db interface{}) {
 	t.Cleanup(func() { e.cc.Close() })
 }
 
-func (e *ccEnv) openOutbox(ctx context.Context, client *webhook.Client) *webhook.Outbox {
+func (e *ccEnv) openOutbox(ctx context.Context, client *webhook.Client,
+	tokens webhook.TokenFunc) *webhook.Outbox {
 	db, err := tenancy.OpenDB(ctx, filepath.Join(e.dir, "pb.db"))
 	if err != nil {
 		e.t.Fatal(err)
@@ -275,15 +279,7 @@ func (e *ccEnv) openOutbox(ctx context.Context, client *webhook.Client) *webhook
 	e.t.Cleanup(func() { db.Close() })
 	ob, err := webhook.OpenOutbox(ctx, db, webhook.OutboxConfig{Client: client,
 		PollInterval: 20 * time.Millisecond, BackoffBase: 20 * time.Millisecond,
-		Logger: quietLog(),
-		Tokens: func(ctx context.Context, sid string) (string, error) {
-			a, err := e.store.AccountBySID(ctx, sid)
-			if err != nil {
-				return "", err
-			}
-
-			return a.AuthToken, nil
-		}})
+		Logger: quietLog(), Tokens: tokens})
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -236,9 +236,12 @@ func (s *server) openCalls(ctx context.Context) error {
 	})
 	s.onClose("webhook client", func() error { s.voice.webhooks.Close(); return nil })
 
+	// One cache of tenancy lookups for call control and the outbox's
+	// signing keys; API writes through s.store invalidate it at once.
+	dir := sip.NewCallDirectoryCache(s.store, 0)
 	outbox, err := webhook.OpenOutbox(ctx, s.db, webhook.OutboxConfig{
 		Client:      s.voice.webhooks,
-		Tokens:      s.authToken,
+		Tokens:      dir.AuthToken,
 		MaxAttempts: outboxAttempts(w.RetryMax),
 		Logger:      s.log,
 	})
@@ -254,7 +257,7 @@ func (s *server) openCalls(ctx context.Context) error {
 	}
 	calls, err := sip.NewCallControl(sip.CallControlConfig{
 		Server:        s.voice.sip,
-		Directory:     s.store,
+		Directory:     dir,
 		Webhooks:      s.voice.webhooks,
 		Outbox:        outbox,
 		Ledger:        s.voice.ledger,
@@ -274,16 +277,6 @@ func (s *server) openCalls(ctx context.Context) error {
 	s.onDrain("calls", s.drainCalls)
 
 	return nil
-}
-
-// authToken gives the outbox the key it signs an account's callbacks with.
-func (s *server) authToken(ctx context.Context, accountSID string) (string, error) {
-	acct, err := s.store.AccountBySID(ctx, accountSID)
-	if err != nil {
-		return "", err
-	}
-
-	return acct.AuthToken, nil
 }
 
 // apiPublicAddr is the API's host:port as tenants reach it: the public
