@@ -105,8 +105,11 @@ func (s *server) open(ctx context.Context, announce io.Writer) error {
 	if err := s.openAPI(announce); err != nil {
 		return err
 	}
+	if err := s.openComponents(ctx); err != nil {
+		return err
+	}
 
-	return s.openComponents(ctx)
+	return s.releaseCallbacks(ctx)
 }
 
 // openDataDir creates and locks the data folder.

@@ -16,11 +16,11 @@ import (
 var sipLine = regexp.MustCompile(`msg="sip listening" udp_addr=(\S+)`)
 
 // statusSink is a tenant's status callback receiver that refuses (503)
-// until accepting is set, and records the CallSid of each accepted event.
+// until accepting is set, and records each accepted event.
 type statusSink struct {
 	accepting atomic.Bool
 	mu        sync.Mutex
-	got       map[string]int // CallSid → accepted events, guarded by mu
+	got       map[string][]url.Values // CallSid → accepted events, guarded by mu
 	refused   atomic.Int64
 }
 
@@ -33,17 +33,18 @@ func (s *statusSink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
-	s.got[r.Form.Get("CallSid")]++
+	s.got[r.Form.Get("CallSid")] = append(s.got[r.Form.Get("CallSid")], r.Form)
 	s.mu.Unlock()
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (s *statusSink) delivered() map[string]int {
+// delivered returns the accepted events by CallSid.
+func (s *statusSink) delivered() map[string][]url.Values {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make(map[string]int, len(s.got))
+	out := make(map[string][]url.Values, len(s.got))
 	for k, v := range s.got {
-		out[k] = v
+		out[k] = append([]url.Values(nil), v...)
 	}
 
 	return out
@@ -70,10 +71,12 @@ func startPatchbay(t *testing.T, dataDir string) (*process, string, string) {
 
 // TestSystemKill9 kills the server with SIGKILL while calls are up and
 // status callbacks are queued, restarts it, and checks that every CDR is
-// closed exactly once and the queued callbacks are delivered.
+// closed exactly once, that the queued callbacks are delivered, and that
+// each call cut by the crash gets exactly one completed callback, sent by
+// the restarted server from its recovered CDR.
 func TestSystemKill9(t *testing.T) {
 	const done, live = 2, 3
-	sink := &statusSink{got: map[string]int{}}
+	sink := &statusSink{got: map[string][]url.Values{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/voice", func(w http.ResponseWriter, r *http.Request) {
 		writeXML(w, dialBob)
@@ -111,24 +114,63 @@ func TestSystemKill9(t *testing.T) {
 	p.cmd.Wait()
 	sink.accepting.Store(true)
 	p, _, _ = startPatchbay(t, dataDir)
-	delivered := func() bool { return len(sink.delivered()) >= done }
+	delivered := func() bool { return len(sink.delivered()) >= done+live }
 	if !eventually(15*time.Second, delivered) {
 		t.Errorf("status callbacks delivered after the restart for %d calls, want %d",
-			len(sink.delivered()), done)
+			len(sink.delivered()), done+live)
 	}
-	t.Logf("status callbacks delivered after the restart: %v", sink.delivered())
 	if code := p.stop(t, syscall.SIGTERM); code != 0 {
 		t.Errorf("exit %d after SIGTERM:\n%s", code, p.stderr())
 	}
 	first := readLegs(t, dataDir)
 	checkRecovered(t, first, 2*done, 2*live)
 
-	// A further start must not close anything again.
+	// A further start must neither close anything nor call back again.
 	p, _, _ = startPatchbay(t, dataDir)
+	time.Sleep(500 * time.Millisecond) // the outbox's first polls
 	p.stop(t, syscall.SIGTERM)
 	if again := readLegs(t, dataDir); !sameLegs(first, again) {
 		t.Errorf("CDRs changed on a further restart:\nbefore %+v\nafter  %+v", first, again)
 	}
+	checkCompletedCallbacks(t, sink.delivered(), first, done, live)
+}
+
+// checkCompletedCallbacks checks that each parent call got exactly one
+// event, its completed callback: the calls cut by the crash (their CDR
+// closed by recovery) as answered calls with a duration and code 200.
+func checkCompletedCallbacks(t *testing.T, got map[string][]url.Values, legs []legRow,
+	done, live int) {
+	t.Helper()
+	crashed := map[string]bool{}
+	for _, l := range legs {
+		crashed[l.sid] = l.cause == "node-crash"
+	}
+	cut := 0
+	for sid, events := range got {
+		if len(events) != 1 || events[0].Get("CallStatus") != "completed" {
+			var statuses []string
+			for _, ev := range events {
+				statuses = append(statuses, ev.Get("CallStatus"))
+			}
+			t.Errorf("call %s: callbacks %v, want exactly one completed", sid, statuses)
+			continue
+		}
+		if !crashed[sid] {
+			continue
+		}
+		cut++
+		ev := events[0]
+		if ev.Get("CallDuration") == "" || ev.Get("CallDuration") == "0" ||
+			ev.Get("SipResponseCode") != "200" || ev.Get("From") == "" ||
+			ev.Get("Direction") != "inbound" {
+			t.Errorf("call %s cut by the crash: completed callback %v", sid, ev)
+		}
+	}
+	if len(got) != done+live || cut != live {
+		t.Errorf("completed callbacks for %d calls (%d cut by the crash), want %d (%d)",
+			len(got), cut, done+live, live)
+	}
+	t.Logf("completed callbacks: %d calls, %d of them cut by the crash", len(got), cut)
 }
 
 // newHTTPServer serves h on a loopback port until the test ends and

@@ -106,6 +106,8 @@ type Outbox struct {
 	stmts  outboxStmts
 	final  finalStmts
 
+	opened int64 // when OpenOutbox ran, Unix ms: ReleaseArmed's cut
+
 	ctx    context.Context // cancelled by Close
 	cancel context.CancelCauseFunc
 	wake   chan struct{}
@@ -179,7 +181,7 @@ func OpenOutbox(ctx context.Context, db *sql.DB, cfg OutboxConfig) (*Outbox, err
 		cfg: cfg, log: cfg.Logger.With("component", "webhook_outbox"), db: db,
 		insert: insert, wake: make(chan struct{}, 1), jobs: make(chan outboxRow),
 		writes: make(chan *enqueueReq, maxBatch), writerDone: make(chan struct{}),
-		inflight: make(map[int64]bool),
+		inflight: make(map[int64]bool), opened: cfg.Now().UnixMilli(),
 	}
 	o.ctx, o.cancel = context.WithCancelCause(context.WithoutCancel(ctx))
 	o.wg.Add(2 + cfg.Workers)

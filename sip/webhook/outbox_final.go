@@ -26,7 +26,7 @@ func (s *finalStmts) prepare(ctx context.Context, db *sql.DB) error {
 		return err
 	}
 	s.armed, err = db.PrepareContext(ctx, `SELECT call_sid, account_sid, url, method, params
-		FROM webhook_outbox_final ORDER BY created, call_sid`)
+		FROM webhook_outbox_final WHERE created < ? ORDER BY created, call_sid`)
 
 	return err
 }
@@ -80,14 +80,16 @@ type CallEnd struct {
 // not known yet (its CDR is still open): the armed event is kept.
 type EndFunc func(ctx context.Context, callSID string) (end CallEnd, ok bool, err error)
 
-// ReleaseArmed enqueues the final event of every armed call whose end is
-// known, with the call's stored parameters plus CallStatus, CallDuration,
-// Duration, SipResponseCode, Timestamp and CallbackSource as Enqueue's
-// caller would have sent them; each event and the removal of its arm
-// commit together, so a crash during the release loses and repeats none.
-// It must run before any call of this process is armed, when every armed
-// row belongs to a call the previous process did not finish. It returns
-// the number of events enqueued.
+// ReleaseArmed enqueues the final event of every call armed before this
+// Outbox was opened, that is by a process that died before the call ended,
+// whose end is known: the call's stored parameters plus CallStatus,
+// CallDuration, Duration, SipResponseCode, Timestamp and CallbackSource as
+// the call itself would have sent them. Each event and the removal of its
+// arm commit together, so a crash during the release loses and repeats
+// none. Calls of this process may run meanwhile: their arms are newer than
+// the cut. (A wall clock set back across the restart delays the release of
+// the older arms until a later start.) It returns the number of events
+// enqueued.
 func (o *Outbox) ReleaseArmed(ctx context.Context, end EndFunc) (int, error) {
 	armed, err := o.armedEvents(ctx)
 	if err != nil {
@@ -121,7 +123,7 @@ func (o *Outbox) ReleaseArmed(ctx context.Context, end EndFunc) (int, error) {
 
 // armedEvents reads every armed final event.
 func (o *Outbox) armedEvents(ctx context.Context) ([]Event, error) {
-	rows, err := o.final.armed.QueryContext(ctx)
+	rows, err := o.final.armed.QueryContext(ctx, o.opened)
 	if err != nil {
 		return nil, fmt.Errorf("webhook: armed events: %w", err)
 	}

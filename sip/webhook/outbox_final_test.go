@@ -12,7 +12,8 @@ import (
 // TestOutboxArmRelease: a call whose final event was enqueued leaves no
 // armed row; the armed final events of calls cut short are released once,
 // with the call's parameters and the end the EndFunc reports; a call whose
-// end is not known yet keeps its row.
+// end is not known yet keeps its row, and so does one armed after the
+// Outbox was opened.
 func TestOutboxArmRelease(t *testing.T) {
 	s := newSink(t)
 	file := filepath.Join(t.TempDir(), "o.db")
@@ -47,6 +48,7 @@ func TestOutboxArmRelease(t *testing.T) {
 		return e, ok, nil
 	}
 	o = testOutbox(t, db, OutboxConfig{})
+	arm("CA-new") // a call of the new process: not released
 	n, err := o.ReleaseArmed(t.Context(), end)
 	if err != nil || n != 2 {
 		t.Fatalf("released %d, %v; want 2", n, err)
@@ -84,8 +86,8 @@ func TestOutboxArmRelease(t *testing.T) {
 	}
 	var left int
 	db.QueryRow(`SELECT count(*) FROM webhook_outbox_final`).Scan(&left)
-	if left != 1 {
-		t.Errorf("%d armed rows left, want 1 (CA-open)", left)
+	if left != 2 {
+		t.Errorf("%d armed rows left, want 2 (CA-open, CA-new)", left)
 	}
 
 	failing := func(context.Context, string) (CallEnd, bool, error) {
