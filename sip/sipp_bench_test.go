@@ -18,6 +18,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/patchbay/patchbay/conf"
 	"github.com/patchbay/patchbay/sip/digest"
 	"github.com/patchbay/patchbay/tenancy"
 )
@@ -97,7 +98,8 @@ func loadFromEnv(b *testing.B) benchLoad {
 	}
 }
 
-// startBenchServer starts the edge for sipp load: MD5 offered first (sipp
+// startBenchServer starts the edge for sipp load, with the garbage
+// collector's target of patchbay serve: MD5 offered first (sipp
 // answers only the first challenge) and loopback exempt from the guard's
 // per-source limits, as a load generator in front of it would be.
 // At the end it logs the server's authentication failures and guard drops
@@ -105,6 +107,8 @@ func loadFromEnv(b *testing.B) benchLoad {
 func startBenchServer(b *testing.B) *sippEnv {
 	b.Helper()
 	requireSipp(b)
+	// The garbage collector runs as under patchbay serve.
+	b.Logf("GOGC %d", conf.ApplyGCPercent(os.Environ()))
 	reg := prometheus.NewRegistry()
 	e, stop, err := startSippEnv(newBenchDirectory(), func(c *Config) {
 		c.TrustedSources = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}

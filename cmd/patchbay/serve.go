@@ -306,6 +306,7 @@ func runServe(ctx context.Context, std stdio, environ []string, args []string) e
 	for _, name := range conf.UnknownEnv(environ) {
 		log.Warn("unknown environment variable ignored", "name", name)
 	}
+	log.Debug("garbage collector target set", "gogc", conf.ApplyGCPercent(environ))
 
 	s, err := openServer(ctx, cfg, log, std.err)
 	if err != nil {
