@@ -284,8 +284,11 @@ func (s *Server) registered(r *request, bindings []location.Binding) {
 	slices.SortStableFunc(bindings, func(a, b location.Binding) int {
 		return boolRank(b.CallID == callID) - boolRank(a.CallID == callID)
 	})
+	// Over UDP a device's own binding always goes out (there is nothing
+	// smaller to send); the others are counted against what is left, which
+	// is measured only when there are others.
 	budget := -1 // no limit on connection transports
-	if r.transport == "udp" {
+	if r.transport == "udp" && len(bindings) > 1 {
 		budget = udpAnswerLimit() - len(res.String())
 	}
 	for _, b := range bindings {
