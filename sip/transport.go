@@ -74,7 +74,7 @@ func (s *Server) bindAll() error {
 		if err != nil {
 			return fmt.Errorf("sip: listen tls %s: %w", s.cfg.TLSListen, err)
 		}
-		tl := tls.NewListener(s.limitSources(raw), conf)
+		tl := framedListener{tls.NewListener(s.limitSources(raw), conf)}
 		s.addListener("tls", tl.Addr(), tl)
 	}
 	if s.cfg.WSListen != "" {
@@ -129,7 +129,7 @@ func (s *Server) bindUDPTCP() error {
 			return fmt.Errorf("sip: listen tcp %s: %w", tcpAddr, err)
 		}
 		s.addListener("udp", pc.LocalAddr(), pc)
-		s.addListener("tcp", tl.Addr(), s.limitSources(tl))
+		s.addListener("tcp", tl.Addr(), framedListener{s.limitSources(tl)})
 		return nil
 	}
 }
