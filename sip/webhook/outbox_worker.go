@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -71,19 +72,28 @@ func sleepCtx(ctx context.Context, d time.Duration) {
 	}
 }
 
-// outboxStmts are the prepared statements of the delivery path.
+// outboxStmts are the prepared statements of the delivery path, and the
+// group commit of the updates that record attempts.
 type outboxStmts struct {
 	due, retry, finish *sql.Stmt
+	updates            *updateBatcher
 }
 
+// prepare prepares the statements. The due query walks the (state,
+// next_attempt) index in its order and stops after LIMIT rows, so that
+// its cost does not grow with a backlog of pending events; ordered by id
+// instead, every due row had to be read and sorted on each query (4ms
+// with 5,000 pending against 34µs). Order within a call is kept by the
+// NOT EXISTS clause; across calls, events go in order of due time.
 func (s *outboxStmts) prepare(ctx context.Context, db *sql.DB) error {
+	s.updates = &updateBatcher{db: db}
 	var err error
 	s.due, err = db.PrepareContext(ctx, `SELECT id, account_sid, call_sid, seq, url, method,
 		params, attempts FROM webhook_outbox o
 		WHERE state = 0 AND next_attempt <= ? AND NOT EXISTS (
 			SELECT 1 FROM webhook_outbox p
 			WHERE p.call_sid = o.call_sid AND p.state = 0 AND p.id < o.id)
-		ORDER BY id LIMIT ?`)
+		ORDER BY next_attempt, id LIMIT ?`)
 	if err != nil {
 		return err
 	}
@@ -186,8 +196,8 @@ func (o *Outbox) attempt(r outboxRow) {
 		next := o.cfg.Now().Add(o.backoff(attempts))
 		o.log.Debug("status callback retry", "call_sid", r.callSID, "seq", r.seq,
 			"attempts", attempts, "next", next, "error", err)
-		_, res = o.stmts.retry.ExecContext(o.ctx, attempts, next.UnixMilli(), err.Error(),
-			r.id)
+		res = o.stmts.updates.exec(o.ctx, o.stmts.retry, attempts, next.UnixMilli(),
+			err.Error(), r.id)
 		counter = &o.retried
 	}
 	if res != nil {
@@ -201,9 +211,86 @@ func (o *Outbox) attempt(r outboxRow) {
 }
 
 func (o *Outbox) finish(id int64, state, attempts int, lastErr string) error {
-	_, err := o.stmts.finish.ExecContext(o.ctx, state, attempts, lastErr, id)
+	return o.stmts.updates.exec(o.ctx, o.stmts.finish, state, attempts, lastErr, id)
+}
 
-	return err
+// updateBatcher commits the updates of concurrent workers together: the
+// first worker to arrive commits what is waiting in one transaction (one
+// fsync), then what arrived meanwhile, until nothing waits; the others
+// wait for the commit that carries theirs. A failed batch is retried one
+// update at a time, so that one bad row cannot fail the others. exec
+// returns once its update is durable or has failed.
+type updateBatcher struct {
+	db *sql.DB
+
+	// mu guards pending and leading.
+	mu      sync.Mutex
+	pending []*pendingUpdate
+	leading bool
+}
+
+type pendingUpdate struct {
+	stmt *sql.Stmt
+	args []any
+	done chan error
+}
+
+func (b *updateBatcher) exec(ctx context.Context, stmt *sql.Stmt, args ...any) error {
+	p := &pendingUpdate{stmt: stmt, args: args, done: make(chan error, 1)}
+	b.mu.Lock()
+	b.pending = append(b.pending, p)
+	if b.leading {
+		b.mu.Unlock()
+
+		return <-p.done
+	}
+	b.leading = true
+	for len(b.pending) > 0 {
+		batch := b.pending
+		b.pending = nil
+		b.mu.Unlock()
+		b.commit(ctx, batch)
+		b.mu.Lock()
+	}
+	b.leading = false
+	b.mu.Unlock()
+
+	return <-p.done
+}
+
+// commit runs batch in one transaction and answers each update.
+func (b *updateBatcher) commit(ctx context.Context, batch []*pendingUpdate) {
+	err := b.tryCommit(ctx, batch)
+	if err != nil && len(batch) > 1 {
+		for _, p := range batch {
+			b.commit(ctx, []*pendingUpdate{p})
+		}
+
+		return
+	}
+	for _, p := range batch {
+		p.done <- err
+	}
+}
+
+func (b *updateBatcher) tryCommit(ctx context.Context, batch []*pendingUpdate) error {
+	if len(batch) == 1 {
+		_, err := batch[0].stmt.ExecContext(ctx, batch[0].args...)
+
+		return err
+	}
+	tx, err := b.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for _, p := range batch {
+		if _, err := tx.StmtContext(ctx, p.stmt).ExecContext(ctx, p.args...); err != nil {
+			return err
+		}
+	}
+
+	return tx.Commit()
 }
 
 func (o *Outbox) deliver(r outboxRow) error {
