@@ -129,3 +129,29 @@ func TestStreamSmuggling(t *testing.T) {
 		t.Error("the server no longer answers OPTIONS over TCP")
 	}
 }
+
+// BenchmarkStreamFramer measures the framing check on TCP reads: a stream
+// of INVITEs with SDP bodies, fed in reads of 4 KiB.
+func BenchmarkStreamFramer(b *testing.B) {
+	body := strings.Repeat("a=rtpmap:0 PCMU/8000\r\n", 20)
+	one := "INVITE sip:bob@example.com SIP/2.0\r\n" +
+		"Via: SIP/2.0/TCP 192.0.2.1:5060;branch=z9hG4bK776asdhds\r\n" +
+		"Max-Forwards: 70\r\nTo: Bob <sip:bob@example.com>\r\n" +
+		"From: Alice <sip:alice@example.com>;tag=1928301774\r\n" +
+		"Call-ID: a84b4c76e66710@pc33.example.com\r\nCSeq: 314159 INVITE\r\n" +
+		"Contact: <sip:alice@192.0.2.1;transport=tcp>\r\nContent-Type: application/sdp\r\n" +
+		"Content-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + body
+	stream := []byte(strings.Repeat(one, 64))
+	b.SetBytes(int64(len(stream)))
+	b.ReportAllocs()
+	for b.Loop() {
+		var f streamFramer
+		for p := stream; len(p) > 0; {
+			n := min(4096, len(p))
+			if err := f.feed(p[:n]); err != nil {
+				b.Fatal(err)
+			}
+			p = p[n:]
+		}
+	}
+}
