@@ -263,10 +263,13 @@ func (s *Server) contactExpires(c *sipmsg.ContactHeader, def time.Duration) (tim
 	return exp, nil
 }
 
-// udpAnswerLimit is the largest response the edge sends over UDP
-// (udpResponseLimit, which sipgo is set to allow); a larger one would be
-// refused, not fragmented.
-func udpAnswerLimit() int { return udpResponseLimit }
+// udpAnswerLimit is the largest answer to a REGISTER over UDP. The edge
+// could send up to udpResponseLimit, but the registrar keeps to what the
+// retransmission cache keeps (retransMaxResponse, which also fits one
+// unfragmented datagram on a 1500-byte path): a retransmitted REGISTER
+// whose answer was lost then gets the same bytes again, not a fresh 401
+// for a replayed nonce count.
+func udpAnswerLimit() int { return min(retransMaxResponse, udpResponseLimit) }
 
 // registered answers 200 with the current bindings and their remaining
 // intervals (RFC 3261 10.3 step 8). Over UDP the answer is kept within

@@ -87,3 +87,27 @@ func TestUDPRequestLimit(t *testing.T) {
 		})
 	}
 }
+
+// TestRegisterAnswerOverUDPStaysSmall: with many bindings for one user,
+// the 200 to a REGISTER over UDP stays within udpAnswerLimit and lists the
+// registering device's own binding first, though the edge could send more.
+func TestRegisterAnswerOverUDPStaysSmall(t *testing.T) {
+	e := newEnv(t)
+	var res *sipmsg.Response
+	var last *phone
+	for range 30 {
+		last = e.phone("udp", "alice", "acme.test", "alice-pw")
+		if res = last.register(300); res.StatusCode != 200 {
+			t.Fatalf("register: %d", res.StatusCode)
+		}
+	}
+	contacts := res.GetHeaders("Contact")
+	if n := len(res.String()); n > udpAnswerLimit() || len(contacts) >= 30 {
+		t.Fatalf("answer of %d bytes with %d bindings, want at most %d bytes", n,
+			len(contacts), udpAnswerLimit())
+	}
+	own := last.registerReq(300).Contact().Address.String()
+	if len(contacts) == 0 || !strings.Contains(contacts[0].Value(), own) {
+		t.Errorf("first binding %v, want the device's own %s", contacts, own)
+	}
+}

@@ -317,11 +317,11 @@ func parseChallenge(t *testing.T, res *sipmsg.Response) *idigest.Challenge {
 
 // TestSystemManyBindingsOverUDP registers one user from many devices over
 // UDP. The 200 to a REGISTER lists every binding of the user (RFC 3261
-// section 10.3 step 8), so it grows with each device past the 1300 bytes
-// sipgo used to refuse over UDP: the edge must send the larger answer (up
-// to 65,000 bytes, beyond which the registrar leaves bindings out, the
-// device's own first), or the answer is lost and the device's
-// retransmission gets a fresh 401.
+// section 10.3 step 8), so it grows with each device: past 1300 bytes
+// (about a dozen bindings) the registrar must keep the answer small (the
+// device's own binding first), so that it fits one datagram and the
+// retransmission cache, or a lost answer's retransmitted REGISTER gets a
+// fresh 401.
 func TestSystemManyBindingsOverUDP(t *testing.T) {
 	const devices = 20
 	r := startServer(t, testConfig(t, nil))
