@@ -286,6 +286,7 @@ const maxBatch = 256
 func (o *Outbox) write() {
 	defer o.wg.Done()
 	defer close(o.writerDone)
+	var last time.Time // when the previous commit began
 	for {
 		var first *enqueueReq
 		select {
@@ -295,21 +296,49 @@ func (o *Outbox) write() {
 
 			return
 		}
-		batch := []*enqueueReq{first}
-	more:
-		for len(batch) < maxBatch {
-			select {
-			case r := <-o.writes:
-				batch = append(batch, r)
-			default:
-				break more
-			}
-		}
+		batch := o.gather([]*enqueueReq{first}, time.Until(last.Add(commitInterval)))
+		last = time.Now()
 		err := o.commit(batch)
 		for _, r := range batch {
 			r.done <- err
 		}
 	}
+}
+
+// commitInterval is the shortest time between the starts of two commits
+// of the writer: under load, events arriving sooner wait for the next
+// commit together, so that fsyncs per second stay bounded and each covers
+// more events; an event after a quiet spell is committed at once.
+const commitInterval = 5 * time.Millisecond
+
+// gather adds queued events to batch, up to maxBatch: those arriving
+// within wait (none when wait <= 0), then those already queued.
+func (o *Outbox) gather(batch []*enqueueReq, wait time.Duration) []*enqueueReq {
+	if wait > 0 {
+		t := time.NewTimer(wait)
+		defer t.Stop()
+	linger:
+		for len(batch) < maxBatch {
+			select {
+			case r := <-o.writes:
+				batch = append(batch, r)
+			case <-t.C:
+				break linger
+			case <-o.ctx.Done():
+				break linger
+			}
+		}
+	}
+	for len(batch) < maxBatch {
+		select {
+		case r := <-o.writes:
+			batch = append(batch, r)
+		default:
+			return batch
+		}
+	}
+
+	return batch
 }
 
 func (o *Outbox) commit(batch []*enqueueReq) error {
