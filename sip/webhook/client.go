@@ -210,6 +210,7 @@ func (c *Client) newRequest(ctx context.Context, req Request, method string) (*h
 	}
 	var body io.Reader
 	var form url.Values
+	var encoded string
 	if method == http.MethodGet {
 		q := u.Query()
 		for k, vs := range req.Params {
@@ -217,8 +218,8 @@ func (c *Client) newRequest(ctx context.Context, req Request, method string) (*h
 		}
 		u.RawQuery = q.Encode()
 	} else {
-		form = req.Params
-		body = strings.NewReader(req.Params.Encode())
+		form, encoded = req.Params, req.Params.Encode()
+		body = strings.NewReader(encoded)
 	}
 	hreq, err := http.NewRequestWithContext(ctx, method, u.String(), body)
 	if err != nil {
@@ -229,16 +230,18 @@ func (c *Client) newRequest(ctx context.Context, req Request, method string) (*h
 	}
 	hreq.Header.Set("User-Agent", c.cfg.UserAgent)
 	hreq.Header.Set("Accept", "text/xml, application/xml, text/html;q=0.5, */*;q=0.1")
-	c.sign(hreq, req.AuthToken, form)
+	c.sign(hreq, req.AuthToken, form, encoded)
 
 	return hreq, nil
 }
 
-func (c *Client) sign(hreq *http.Request, token string, form url.Values) {
+// sign sets both signature headers of hreq; encoded is form.Encode() (""
+// for GET).
+func (c *Client) sign(hreq *http.Request, token string, form url.Values, encoded string) {
 	u := hreq.URL.String()
 	hreq.Header.Set(HeaderTwilioSignature, TwilioSignature(token, u, form))
 	hreq.Header.Set(HeaderPatchbaySignature,
-		PatchbaySignature(token, c.cfg.Now(), hreq.Method, u, form))
+		patchbaySignatureEncoded(token, c.cfg.Now(), hreq.Method, u, encoded))
 }
 
 // redirectPolicy caps redirects and signs each redirected request for its
@@ -252,7 +255,7 @@ func (c *Client) redirectPolicy(req Request) func(*http.Request, []*http.Request
 		if next.Method == http.MethodPost {
 			form = req.Params
 		}
-		c.sign(next, req.AuthToken, form)
+		c.sign(next, req.AuthToken, form, encodeForm(next.Method, form))
 
 		return nil
 	}

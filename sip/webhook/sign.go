@@ -33,9 +33,10 @@ func TwilioSignature(authToken, rawURL string, form url.Values) string {
 	}
 	slices.Sort(names)
 	for _, name := range names {
-		values := slices.Clone(form[name])
-		slices.Sort(values)
-		values = slices.Compact(values)
+		values := form[name]
+		if len(values) > 1 {
+			values = slices.Compact(slices.Sorted(slices.Values(values)))
+		}
 		for _, v := range values {
 			mac.Write([]byte(name))
 			mac.Write([]byte(v))
@@ -49,16 +50,33 @@ func TwilioSignature(authToken, rawURL string, form url.Values) string {
 // made at t; form is nil for GET.
 func PatchbaySignature(authToken string, t time.Time, method, rawURL string,
 	form url.Values) string {
-	ts := strconv.FormatInt(t.Unix(), 10)
-
-	return "t=" + ts + ",v1=" + patchbayMAC(authToken, ts, method, rawURL, form)
+	return patchbaySignatureEncoded(authToken, t, method, rawURL, encodeForm(method, form))
 }
 
-func patchbayMAC(authToken, ts, method, rawURL string, form url.Values) string {
+// patchbaySignatureEncoded is PatchbaySignature over a form already
+// encoded (url.Values.Encode; "" for GET), so that a request's body is
+// encoded once for sending and signing.
+func patchbaySignatureEncoded(authToken string, t time.Time, method, rawURL,
+	encoded string) string {
+	ts := strconv.FormatInt(t.Unix(), 10)
+
+	return "t=" + ts + ",v1=" + patchbayMAC(authToken, ts, method, rawURL, encoded)
+}
+
+// encodeForm is the signed form of a request: none for GET.
+func encodeForm(method string, form url.Values) string {
+	if method == http.MethodGet {
+		return ""
+	}
+
+	return form.Encode()
+}
+
+func patchbayMAC(authToken, ts, method, rawURL, encoded string) string {
 	mac := hmac.New(sha256.New, []byte(authToken))
-	fmt.Fprintf(mac, "%s.%s.%s.", ts, method, rawURL)
+	mac.Write([]byte(ts + "." + method + "." + rawURL + "."))
 	if method != http.MethodGet {
-		mac.Write([]byte(form.Encode()))
+		mac.Write([]byte(encoded))
 	}
 
 	return hex.EncodeToString(mac.Sum(nil))
@@ -86,7 +104,7 @@ func VerifyPatchbaySignature(authToken, header string, now time.Time, tolerance 
 	if skew := now.Sub(time.Unix(sec, 0)).Abs(); skew > tolerance {
 		return fmt.Errorf("%w: timestamp %s off by %s", ErrSignature, ts, skew)
 	}
-	want := patchbayMAC(authToken, ts, method, rawURL, form)
+	want := patchbayMAC(authToken, ts, method, rawURL, encodeForm(method, form))
 	if !hmac.Equal([]byte(want), []byte(v1)) {
 		return fmt.Errorf("%w: mismatch", ErrSignature)
 	}
