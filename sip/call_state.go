@@ -265,8 +265,9 @@ func (c *call) book(op func(ctx context.Context)) {
 func (c *call) runBooks(books <-chan func(context.Context), done chan<- struct{}) {
 	defer c.cc.wg.Done()
 	defer close(done)
+	base := context.WithoutCancel(c.ctx)
 	for op := range books {
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(c.ctx), teardownTimeout)
+		ctx, cancel := context.WithTimeout(base, teardownTimeout)
 		op(ctx)
 		cancel()
 	}
