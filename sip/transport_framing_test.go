@@ -1,6 +1,7 @@
 package sip
 
 import (
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -99,31 +100,47 @@ func FuzzStreamFramer(f *testing.F) {
 	})
 }
 
-// TestStreamSmuggling: over TCP, a request whose two Content-Length values
-// would let a second request ride in its body (sipgo frames by the last
-// value, 0, and would then parse the body as a request of its own) draws
-// no answer at all, neither for itself nor for the hidden request, and the
-// connection is closed; the server goes on serving.
+// TestStreamSmuggling: over TCP and TLS, a request whose two
+// Content-Length values would let a second request ride in its body
+// (sipgo frames by the last value, 0, and would then parse the body as a
+// request of its own) draws no answer at all, neither for itself nor for
+// the hidden request, and the connection is closed; the server goes on
+// serving.
 func TestStreamSmuggling(t *testing.T) {
-	e := newSippEnvDir(t, tortureDirectory())
-	c, err := net.Dial("tcp", e.addr)
-	if err != nil {
-		t.Fatal(err)
+	cert, key := selfSigned(t, t.TempDir())
+	e := newEnv(t, func(c *Config) {
+		c.TLSListen, c.TLSCertFile, c.TLSKeyFile = "127.0.0.1:0", cert, key
+	})
+	dial := map[string]func() (net.Conn, error){
+		"tcp": func() (net.Conn, error) { return net.Dial("tcp", e.addr) },
+		"tls": func() (net.Conn, error) {
+			return tls.Dial("tcp", e.srv.Addr("tls").String(),
+				&tls.Config{InsecureSkipVerify: true})
+		},
 	}
-	defer c.Close()
-	local := c.LocalAddr().String()
-	hidden := optionsRequest(e.addr, local, "TCP", "hidden@smuggle")
-	outer := strings.Replace(string(optionsRequest(e.addr, local, "TCP", "outer@smuggle")),
-		"Content-Length: 0\r\n", "Content-Length: "+strconv.Itoa(len(hidden))+
-			"\r\nContent-Length: 0\r\n", 1)
-	if _, err := c.Write(append([]byte(outer), hidden...)); err != nil {
-		t.Fatal(err)
-	}
-	c.SetReadDeadline(time.Now().Add(2 * time.Second))
-	got, err := io.ReadAll(c)
-	var ne net.Error
-	if len(got) > 0 || errors.As(err, &ne) && ne.Timeout() {
-		t.Fatalf("answered %q (read error %v), want the connection closed unanswered", got, err)
+	for _, transport := range []string{"tcp", "tls"} {
+		t.Run(transport, func(t *testing.T) {
+			c, err := dial[transport]()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			via, local := strings.ToUpper(transport), c.LocalAddr().String()
+			hidden := optionsRequest(e.addr, local, via, "hidden@smuggle")
+			outer := strings.Replace(string(optionsRequest(e.addr, local, via, "outer@smuggle")),
+				"Content-Length: 0\r\n", "Content-Length: "+strconv.Itoa(len(hidden))+
+					"\r\nContent-Length: 0\r\n", 1)
+			if _, err := c.Write(append([]byte(outer), hidden...)); err != nil {
+				t.Fatal(err)
+			}
+			c.SetReadDeadline(time.Now().Add(2 * time.Second))
+			got, err := io.ReadAll(c)
+			var ne net.Error
+			if len(got) > 0 || errors.As(err, &ne) && ne.Timeout() {
+				t.Fatalf("answered %q (read error %v), want the connection closed unanswered",
+					got, err)
+			}
+		})
 	}
 	if !optionsAnswered(e.addr, "tcp") {
 		t.Error("the server no longer answers OPTIONS over TCP")
