@@ -7,12 +7,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/patchbay/patchbay/accounting"
+	"github.com/patchbay/patchbay/conf"
 )
 
 // ccLoad is one sipp run through the B2BUA.
@@ -228,7 +231,10 @@ func TestCallSippB2BUA(t *testing.T) {
 // media engine gets ports 20000-59999 (20,000 pairs: 10,000 calls of two
 // relayed legs); the scenarios offer rtcp-mux, so a held call holds two
 // media sockets. It logs the peak of live calls, of this process's open
-// files and its memory at that moment.
+// files and its memory at that moment, and the CPU time the process used
+// per call (the application's in-process HTTP server included). The
+// garbage collector runs at patchbay serve's target (conf.GCPercent)
+// unless GOGC is set.
 func TestCallSippLoad(t *testing.T) {
 	spec := os.Getenv("PATCHBAY_CALLS_LOAD")
 	if spec == "" {
@@ -240,13 +246,19 @@ func TestCallSippLoad(t *testing.T) {
 			v[i], _ = strconv.Atoi(f)
 		}
 	}
+	// The garbage collector runs as under patchbay serve.
+	old := debug.SetGCPercent(100)
+	t.Cleanup(func() { debug.SetGCPercent(old) })
+	gogc := conf.ApplyGCPercent(os.Environ())
 	e := newCCEnvPorts(t, 20000, 59999)
+	cpu0 := processCPU(t)
 	res := runB2BUALoad(t, e, ccLoad{rate: v[0], calls: v[1],
 		hold: time.Duration(v[2]) * time.Millisecond, limit: v[3]})
 	deadline := time.Now().Add(30 * time.Second)
 	for e.cc.ActiveCalls() > 0 && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}
+	cpu := processCPU(t) - cpu0
 	st := e.cc.Stats()
 	meanApp := time.Duration(0)
 	if st.Fetches > 0 {
@@ -260,11 +272,24 @@ func TestCallSippLoad(t *testing.T) {
 	t.Logf("peak_open_files=%d (%s); after the run: %s", res.peakFDs, res.peakRSS,
 		vmLines(string(status)))
 	t.Logf("calls=%d successful=%d failed=%d (%.3f%%) elapsed=%s achieved=%.0f cps "+
-		"peak_live=%d setup_mean=%.1fms app_wait_mean=%s (%.0f%% of setup)",
+		"peak_live=%d setup_mean=%.1fms app_wait_mean=%s (%.0f%% of setup) "+
+		"cpu=%s (%.2f ms/call, in-process application included) gogc=%d",
 		v[1], res.success, res.failed, 100*float64(res.failed)/float64(max(v[1], 1)),
 		res.elapsed.Round(time.Millisecond),
 		float64(res.success+res.failed)/res.elapsed.Seconds(), res.peak, res.responseMS,
-		meanApp.Round(time.Microsecond), share)
+		meanApp.Round(time.Microsecond), share, cpu.Round(time.Millisecond),
+		float64(cpu)/float64(time.Millisecond)/float64(max(v[1], 1)), gogc)
+}
+
+// processCPU returns the user and system CPU time this process has used.
+func processCPU(t *testing.T) time.Duration {
+	t.Helper()
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		t.Fatalf("getrusage: %v", err)
+	}
+
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // TestCallSippPlaysThroughRelay: a sipp caller plays one second of PCMU
