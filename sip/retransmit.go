@@ -36,8 +36,9 @@ const (
 	// BenchmarkRetransCacheFootprint).
 	retransEntryOverhead = 256
 
-	// retransMaxResponse is the largest response kept: sipgo's limit for a
-	// UDP datagram (its MTU of 1500 less 200), which the edge keeps.
+	// retransMaxResponse is the largest response kept: the size under
+	// which RFC 3261 18.1.1 lets a UDP message go out without fragmenting
+	// on a 1500-byte path. Larger answers are still sent, just not kept.
 	retransMaxResponse = 1300
 
 	// retransSweepEvery is the least interval between two sweeps of expired
