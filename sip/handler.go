@@ -25,9 +25,15 @@ type request struct {
 	keyBuf     [96]byte
 }
 
-// dispatch is the single entry point for requests from sipgo. It runs on a
-// goroutine of sipgo's transaction layer, one per request.
+// dispatch is the single entry point for requests from sipgo, called on a
+// goroutine of sipgo's transaction layer, one per request. The request is
+// handled on a goroutine of the handler pool (see handlerPool).
 func (s *Server) dispatch(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+	s.handlers.run(func() { s.handle(req, tx) })
+}
+
+// handle checks req and hands it to the handler of its kind.
+func (s *Server) handle(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	r := &request{req: req, tx: tx, transport: sipmsg.NetworkToLower(req.Transport())}
 	r.secure = r.transport == "tls" || r.transport == "wss"
 	src, err := netip.ParseAddrPort(req.Source())

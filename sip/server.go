@@ -77,6 +77,8 @@ type Server struct {
 	guard  *guard.Guard
 	// retrans absorbs retransmitted REGISTER and OPTIONS (retransmit.go).
 	retrans *retransCache
+	// handlers runs the request handlers (workers.go).
+	handlers *handlerPool
 
 	handler  atomic.Pointer[handlerBox]
 	recorder atomic.Pointer[recorderBox]
@@ -125,6 +127,7 @@ func NewServer(cfg Config, dir Directory, loc location.Store) (*Server, error) {
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.guard = s.newGuard()
 	s.retrans = newRetransCache(s.ctx, retransTTL, retransMaxEntries, retransMaxBytes)
+	s.handlers = newHandlerPool(s.ctx, defaultHandlerGoroutines)
 
 	return s, nil
 }
