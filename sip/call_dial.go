@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"strconv"
 	"strings"
 	"sync"
@@ -370,6 +371,14 @@ func (c *call) childInvite(ua *sipgo.DialogUA, l *leg, uri sipmsg.Uri, callerID 
 	req.AppendHeader(&callID)
 	if tr, ok := uri.UriParams.Get("transport"); ok && tr != "" {
 		req.SetTransport(strings.ToUpper(tr))
+	}
+	if req.Transport() == "UDP" {
+		// Send from the listening socket, as the proxy and trunks do: its
+		// buffers are sized for bursts, and the callee's responses (and the
+		// ACK's) need no socket of their own that a burst could overflow.
+		if a, ok := c.cc.srv.Addr("udp").(*net.UDPAddr); ok {
+			req.Laddr = sipmsg.Addr{IP: a.IP, Port: a.Port}
+		}
 	}
 	if len(offer) > 0 {
 		req.SetBody(offer)

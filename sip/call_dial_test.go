@@ -31,8 +31,12 @@ func TestCallDialSipBridgesAndCompletes(t *testing.T) {
 	if err := d.Ack(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(bob.invitesSeen()); n != 1 {
+	invites := bob.invitesSeen()
+	if n := len(invites); n != 1 {
 		t.Fatalf("callee saw %d INVITEs", n)
+	}
+	if src := invites[0].Source(); src != e.addr {
+		t.Errorf("INVITE sent from %s, want the listening socket %s", src, e.addr)
 	}
 	time.Sleep(100 * time.Millisecond)
 	if err := d.Bye(ctx); err != nil {
