@@ -30,38 +30,39 @@ func TestHandlerPoolRunsInlineWhenExhausted(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	p := newHandlerPool(ctx, 2)
-	release := make(chan struct{})
-	var wg sync.WaitGroup
-	for range 2 {
-		wg.Go(func() { p.run(func() { <-release }) })
-	}
-	for p.started.Load() < 2 {
-		time.Sleep(time.Millisecond)
-	}
+	release := occupy(p, 2)
 	// Both pooled goroutines are busy: the third handler runs here.
 	done := false
 	p.run(func() { done = true })
 	if !done {
 		t.Fatal("handler did not run while the pool was exhausted")
 	}
-	close(release)
-	wg.Wait()
+	release()
+}
+
+// occupy runs n handlers that block, waits until the pool has started a
+// goroutine for each, and returns a function that lets them all return.
+func occupy(p *handlerPool, n int32) (release func()) {
+	unblock := make(chan struct{})
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() { p.run(func() { <-unblock }) })
+	}
+	for p.started.Load() < n {
+		time.Sleep(time.Millisecond)
+	}
+
+	return func() {
+		close(unblock)
+		wg.Wait()
+	}
 }
 
 func TestHandlerPoolEndsWithContext(t *testing.T) {
 	before := runtime.NumGoroutine()
 	ctx, cancel := context.WithCancel(t.Context())
 	p := newHandlerPool(ctx, 8)
-	release := make(chan struct{})
-	var wg sync.WaitGroup
-	for range 8 {
-		wg.Go(func() { p.run(func() { <-release }) })
-	}
-	for p.started.Load() < 8 {
-		time.Sleep(time.Millisecond)
-	}
-	close(release)
-	wg.Wait()
+	occupy(p, 8)()
 	cancel()
 	deadline := time.Now().Add(5 * time.Second)
 	for p.started.Load() != 0 || runtime.NumGoroutine() > before {
