@@ -113,17 +113,7 @@ func TestRTCPMuxSocketsPerLeg(t *testing.T) {
 // TestRTCPMuxRelayedOnOneSocket: with rtcp-mux on both legs RTP and RTCP
 // share each leg's one socket, both ways.
 func TestRTCPMuxRelayedOnOneSocket(t *testing.T) {
-	e := testEngine(t, Config{})
-	s := testSession(t, e, SessionOptions{})
-	a, b := newPeer(t), newPeer(t)
-	offer, err := s.Offer(LegA, offerSDP(sdpOpts{port: a.port(), mux: true}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	answer, err := s.Answer(LegB, offerSDP(sdpOpts{port: b.port(), mux: true}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, a, b, offer, answer := muxedSession(t)
 	if !bytes.Contains(answer, []byte("a=rtcp-mux")) || bytes.Contains(answer, []byte("a=rtcp:")) {
 		t.Fatalf("answer to A should carry rtcp-mux and no a=rtcp:\n%s", answer)
 	}
@@ -218,17 +208,7 @@ func TestRTCPMuxDroppedByReoffer(t *testing.T) {
 // port+1, an offer or answer dropping rtcp-mux fails with ErrNoPorts and
 // the call keeps relaying as negotiated before.
 func TestRTCPMuxRebindRefused(t *testing.T) {
-	e := testEngine(t, Config{})
-	s := testSession(t, e, SessionOptions{})
-	a, b := newPeer(t), newPeer(t)
-	offer, err := s.Offer(LegA, offerSDP(sdpOpts{port: a.port(), mux: true}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	answer, err := s.Answer(LegB, offerSDP(sdpOpts{port: b.port(), mux: true}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, a, b, offer, answer := muxedSession(t)
 	toA, toB := relayPort(t, answer), relayPort(t, offer)
 	squat := func(port uint16) {
 		c, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(
@@ -239,7 +219,7 @@ func TestRTCPMuxRebindRefused(t *testing.T) {
 		t.Cleanup(func() { _ = c.Close() })
 	}
 	squat(toA.Port())
-	_, err = s.Offer(LegA, offerSDP(sdpOpts{port: a.port()}))
+	_, err := s.Offer(LegA, offerSDP(sdpOpts{port: a.port()}))
 	if !errors.Is(err, ErrNoPorts) || !errors.Is(err, syscall.EADDRINUSE) {
 		t.Fatalf("re-offer without mux, port+1 taken: %v, want ErrNoPorts and EADDRINUSE", err)
 	}
@@ -342,4 +322,22 @@ func TestPortPoolMuxPair(t *testing.T) {
 	}
 	_ = again.rtp.Close()
 	_ = again.rtcp.Close()
+}
+
+// muxedSession sets up a relayed session whose two peers both use
+// rtcp-mux, and returns it with the relay's offer to B and answer to A.
+func muxedSession(t *testing.T) (s *Session, a, b *peer, offer, answer []byte) {
+	t.Helper()
+	s = testSession(t, testEngine(t, Config{}), SessionOptions{})
+	a, b = newPeer(t), newPeer(t)
+	offer, err := s.Offer(LegA, offerSDP(sdpOpts{port: a.port(), mux: true}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer, err = s.Answer(LegB, offerSDP(sdpOpts{port: b.port(), mux: true}))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	return s, a, b, offer, answer
 }
