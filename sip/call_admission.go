@@ -17,7 +17,8 @@ var (
 	errSpendCap   = &StatusError{Code: 403, Reason: "Spend Cap Reached"}
 	errLimitBusy  = &StatusError{Code: 486, Reason: "Busy Here"}
 	errNotAllowed = &StatusError{Code: 403, Reason: "Destination Not Allowed"}
-	errNoBilling  = &StatusError{Code: 503, Reason: "Accounting Unavailable"} // CDRs cannot be written: calls and proxied calls
+	// errNoBilling refuses calls and proxied calls while CDRs cannot be written.
+	errNoBilling = &StatusError{Code: 503, Reason: "Accounting Unavailable"}
 )
 
 // admission counts each account's live calls and calls started in the
