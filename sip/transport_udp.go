@@ -30,19 +30,15 @@ const (
 // errUDPRequestTooLarge refuses a request over udpRequestLimit bytes on UDP.
 var errUDPRequestTooLarge = errors.New("sip: request too large for UDP (RFC 3261 18.1.1)")
 
-// sipgoUDPLimit records that sipgo's process-wide UDPMTUSize was raised.
-// sipgo refuses to write any UDP message, request or response, larger
-// than UDPMTUSize less 200 bytes (1,300 by default), and has no setting
-// per transport or per message kind; so importing this package raises it
-// once, at package initialisation (before any goroutine could read it), to
-// udpResponseLimit plus those 200 bytes, and udpGate keeps requests at
-// udpRequestLimit. Every user of sipgo in the process sees the new limit.
-var sipgoUDPLimit = raiseSipgoUDPLimit()
-
-func raiseSipgoUDPLimit() int {
+// init raises sipgo's process-wide UDPMTUSize. sipgo refuses to write any
+// UDP message, request or response, larger than UDPMTUSize less 200 bytes
+// (1,300 by default), and has no setting per transport or per message
+// kind; so importing this package raises it once, before any goroutine
+// could read it, to udpResponseLimit plus those 200 bytes, and udpGate
+// keeps requests at udpRequestLimit. Every user of sipgo in the process
+// sees the new limit.
+func init() {
 	sipmsg.UDPMTUSize = udpResponseLimit + 200
-
-	return sipmsg.UDPMTUSize
 }
 
 // udpGate is the UDP listening socket as sipgo sees it: it refuses to send
