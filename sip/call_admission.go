@@ -15,7 +15,6 @@ var (
 	errCallLimit  = &StatusError{Code: 503, Reason: "Concurrent Call Limit Reached"}
 	errRateLimit  = &StatusError{Code: 503, Reason: "Call Rate Limit Reached"}
 	errSpendCap   = &StatusError{Code: 403, Reason: "Spend Cap Reached"}
-	errLimitBusy  = &StatusError{Code: 486, Reason: "Busy Here"}
 	errNotAllowed = &StatusError{Code: 403, Reason: "Destination Not Allowed"}
 	// errNoBilling refuses calls and proxied calls while CDRs cannot be written.
 	errNoBilling = &StatusError{Code: 503, Reason: "Accounting Unavailable"}
@@ -101,7 +100,7 @@ func (cc *CallControl) admitCall(ctx context.Context, acct *tenancy.Account) err
 	}
 	err = cc.adm.acquire(acct.SID, lim, time.Now())
 	if err != nil && cc.cfg.RefuseBusy {
-		return refuse(errLimitBusy, err)
+		return refuse(errBusyHere, err)
 	}
 
 	return err

@@ -31,11 +31,12 @@ func (c *call) reoffer(ctx context.Context, from *leg, req *sipmsg.Request,
 	case peer != nil && !peer.isGone():
 		c.forwardOffer(ctx, from, peer, req, tx)
 	case len(body) == 0:
-		respondStatus(tx, req, 488, "Not Acceptable Here")
+		respondStatus(tx, req, errNotAcceptable.Code, errNotAcceptable.Reason)
 	case c.localAnswer():
 		ans, err := c.msess().AnswerLocal(body)
 		if err != nil {
-			respondStatus(tx, req, mediaStatus(err), "Not Acceptable Here")
+			r := mediaRefusal(err)
+			respondStatus(tx, req, r.Code, r.Reason)
 
 			return
 		}
@@ -43,7 +44,7 @@ func (c *call) reoffer(ctx context.Context, from *leg, req *sipmsg.Request,
 		res.AppendHeader(sipmsg.NewHeader("Content-Type", sdpType))
 		tx.Respond(res)
 	default:
-		respondStatus(tx, req, 488, "Not Acceptable Here")
+		respondStatus(tx, req, errNotAcceptable.Code, errNotAcceptable.Reason)
 	}
 }
 
@@ -62,7 +63,8 @@ func (c *call) forwardOffer(ctx context.Context, from, to *leg, req *sipmsg.Requ
 	if len(body) > 0 && c.msess() != nil {
 		if body, err = c.msess().Offer(from.mleg, body); err != nil {
 			c.log.Info("re-offer refused", "error", err)
-			respondStatus(tx, req, mediaStatus(err), "Not Acceptable Here")
+			r := mediaRefusal(err)
+			respondStatus(tx, req, r.Code, r.Reason)
 
 			return
 		}
@@ -81,7 +83,8 @@ func (c *call) forwardOffer(ctx context.Context, from, to *leg, req *sipmsg.Requ
 	if res.IsSuccess() && len(ans) > 0 && c.msess() != nil {
 		if ans, err = c.msess().Answer(to.mleg, ans); err != nil {
 			c.log.Info("re-offer answer refused", "error", err)
-			respondStatus(tx, req, mediaStatus(err), "Not Acceptable Here")
+			r := mediaRefusal(err)
+			respondStatus(tx, req, r.Code, r.Reason)
 
 			return
 		}
@@ -144,14 +147,15 @@ func infoDigit(ctype string, body []byte) (rune, bool) {
 	return 0, false
 }
 
-// mediaStatus maps a media error to a SIP status (media package contract).
-func mediaStatus(err error) int {
+// mediaRefusal maps a media error to the SIP refusal its doc promises:
+// 491 for a crossing offer, 503 when the port pool is exhausted, else 488.
+func mediaRefusal(err error) *StatusError {
 	switch {
 	case errors.Is(err, media.ErrOfferPending):
-		return 491
+		return errRequestPending
 	case errors.Is(err, media.ErrNoPorts):
-		return 503
+		return errServiceUnavailable
 	}
 
-	return 488
+	return errNotAcceptable
 }

@@ -138,7 +138,7 @@ func TestCallInDialogRequestsRelayed(t *testing.T) {
 	alice, d := e.answered(ctx, "+14155550100")
 
 	reinvite := sipmsg.NewRequest(sipmsg.INVITE, d.InviteResponse.Contact().Address)
-	reinvite.SetBody([]byte(replaceAll(string(alice.sdp()), "sendrecv", "sendonly")))
+	reinvite.SetBody([]byte(strings.ReplaceAll(string(alice.sdp()), "sendrecv", "sendonly")))
 	reinvite.AppendHeader(sipmsg.NewHeader("Content-Type", "application/sdp"))
 	res, err := d.Do(ctx, reinvite)
 	if err != nil || res.StatusCode != 200 || len(res.Body()) == 0 {

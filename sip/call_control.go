@@ -199,7 +199,7 @@ func (cc *CallControl) HandleInbound(ctx context.Context, in *InboundCall) {
 	}
 	if !cc.start(c) {
 		c.release()
-		cc.refuse(in, errDraining)
+		cc.refuse(in, errServiceUnavailable)
 
 		return
 	}
@@ -273,14 +273,20 @@ func (cc *CallControl) refuse(in *InboundCall, err error) {
 	code, reason := statusOf(err)
 	res := sipmsg.NewResponseFromRequest(in.Request, code, reason, nil)
 	if code == 503 {
-		secs := int(cc.cfg.RetryAfter / time.Second)
-		res.AppendHeader(sipmsg.NewHeader("Retry-After", strconv.Itoa(max(secs, 1))))
+		res.AppendHeader(cc.retryAfter())
 	}
 	if err := in.Tx.Respond(res); err != nil {
 		cc.log.Debug("refusal not sent", "error", err)
 	}
 	cc.log.Info("call refused", "tenant", in.Account.SID, "code", code, "cause", err)
 	cc.notifyRefusal(in.Account.SID, "", err)
+}
+
+// retryAfter is the Retry-After header of Patchbay's 503 answers to callers.
+func (cc *CallControl) retryAfter() sipmsg.Header {
+	secs := int(cc.cfg.RetryAfter / time.Second)
+
+	return sipmsg.NewHeader("Retry-After", strconv.Itoa(max(secs, 1)))
 }
 
 // HandleInDialog implements DialogHandler: requests inside the dialogs of

@@ -74,8 +74,11 @@ func (c *call) dial(ctx context.Context, doc *webhook.Document,
 		c.log.Info("dial has no reachable target")
 	}
 	var sid string
+	c.dialRefusal = nil
 	if ds.winner != nil {
 		sid = ds.winner.sid
+	} else {
+		c.dialRefusal = dialRefusal(status, code)
 	}
 	if c.ctx.Err() != nil && d.Action == "" {
 		return nil, true, nil
@@ -118,7 +121,7 @@ func (ds *dialState) run(ctx context.Context, targets []dialTarget) (callstatus.
 	if err != nil {
 		c.log.Info("dial offer failed", "error", err)
 
-		return callstatus.Failed, 0, 488
+		return callstatus.Failed, 0, mediaRefusal(err).Code
 	}
 	ds.offer = offer
 	rctx, cancelRing := context.WithCancel(ctx)
@@ -191,6 +194,30 @@ func (ds *dialState) handle(ctx context.Context, ev dialEvent) {
 			ds.bestCode = ev.code
 		}
 	}
+}
+
+// dialRefusal is what an unanswered caller is told when the application's
+// documents run out after a Dial that connected no one: the Dial's outcome
+// rather than a blanket 603, so that a carrier hears busy as busy and an
+// overloaded Patchbay as 503, which lets it try another route. nil keeps
+// the 603 (the caller left, or the failure says nothing useful upstream).
+func dialRefusal(status callstatus.Status, code int) *StatusError {
+	switch {
+	case status == callstatus.Canceled:
+		return nil
+	case status == callstatus.Busy:
+		return errBusyHere
+	case status == callstatus.NoAnswer, code == 0:
+		return errUnavailable
+	case code == 404, code == 604:
+		return errNotFound
+	case code == 488, code == 606:
+		return errNotAcceptable
+	case code == 503:
+		return errServiceUnavailable
+	}
+
+	return nil
 }
 
 // betterCode prefers busy answers over others when several legs fail

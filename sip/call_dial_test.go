@@ -2,6 +2,7 @@ package sip
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -185,5 +186,40 @@ func TestCallSRTPServiceOff(t *testing.T) {
 				t.Errorf("callee offer has a=crypto %v, want %v", got, tt.wantKey)
 			}
 		})
+	}
+}
+
+// TestCallDialPortsExhausted checks that a Dial finding no free media
+// ports refuses the caller with 503 and Retry-After, so that a carrier can
+// try another route, and that the callee is never rung.
+func TestCallDialPortsExhausted(t *testing.T) {
+	e := newCCEnvPorts(t, 47100, 47101) // one pair: the caller's side takes it
+	bob := newCCUA(t, "bob")
+	rung := make(chan struct{}, 1)
+	bob.setAnswer(func(d *sipgo.DialogServerSession) {
+		rung <- struct{}{}
+		d.Respond(486, "Busy Here", nil)
+	})
+	e.app.doc("/voice", `<Response><Dial><Sip>`+bob.uri("bob")+`</Sip></Dial></Response>`)
+	alice := newCCUA(t, "alice")
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	d, err := alice.call(ctx, e.addr, "+14155550100")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = d.WaitAnswer(ctx, sipgo.AnswerOptions{})
+	var re *sipgo.ErrDialogResponse
+	if !errors.As(err, &re) || re.Res.StatusCode != 503 {
+		t.Fatalf("caller got %v, want 503", err)
+	}
+	if h := re.Res.GetHeader("Retry-After"); h == nil || h.Value() == "" {
+		t.Errorf("503 without Retry-After: %v", re.Res)
+	}
+	e.waitCallback("completed")
+	select {
+	case <-rung:
+		t.Error("the callee was rung without media ports")
+	default:
 	}
 }

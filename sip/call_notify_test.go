@@ -40,8 +40,8 @@ func TestNotifyRefusals(t *testing.T) {
 	for range 5 {
 		e.cc.notifyRefusal(e.acct.SID, "", refuse(errRateLimit, fmt.Errorf("6 calls this second")))
 	}
-	e.cc.notifyRefusal(e.acct.SID, "", errDraining)
-	e.cc.notifyRefusal(e.acct.SID, "", refuse(errLimitBusy, errCallLimit))
+	e.cc.notifyRefusal(e.acct.SID, "", errServiceUnavailable)
+	e.cc.notifyRefusal(e.acct.SID, "", refuse(errBusyHere, errCallLimit))
 	n := e.waitNotification(NoteRateLimit, "")
 	if n.Level != tenancy.LevelWarning || n.Message == "" {
 		t.Fatalf("notification = %+v", n)

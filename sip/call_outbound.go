@@ -20,7 +20,7 @@ import (
 func (cc *CallControl) newOutboundCall(ctx context.Context, acct *tenancy.Account,
 	req createReq) (*call, error) {
 	if cc.cfg.Media == nil {
-		return nil, refuse(errNoHandler, errors.New("sip: API calls need a media engine"))
+		return nil, refuse(errServiceUnavailable, errors.New("sip: API calls need a media engine"))
 	}
 	if err := cc.admitCall(ctx, acct); err != nil {
 		cc.notifyRefusal(acct.SID, "", err)

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"time"
 
+	sipmsg "github.com/emiago/sipgo/sip"
+
 	"github.com/patchbay/patchbay/accounting"
 	"github.com/patchbay/patchbay/sip/callstatus"
 	"github.com/patchbay/patchbay/sip/markup"
@@ -39,9 +41,13 @@ func (c *call) execute(rawURL, method string, extra url.Values) {
 		// CallControl.Close ended the call (shutdown or drain deadline).
 		c.setEnd(callEnd{cause: accounting.CauseSystem, code: 200})
 	}
-	// Running out of verbs hangs up, like Hangup.
-	c.setEnd(callEnd{status: callstatus.Completed, cause: accounting.CauseCalleeHangup,
-		code: 200})
+	// Running out of verbs hangs up, like Hangup; a caller still unanswered
+	// hears how the last Dial went.
+	end := callEnd{status: callstatus.Completed, cause: accounting.CauseCalleeHangup, code: 200}
+	if r := c.dialRefusal; r != nil && !c.isAnswered() {
+		end.refusal, end.code = r, r.Code
+	}
+	c.setEnd(end)
 }
 
 // appFailed records an application failure: the call ends with 500 (or a
@@ -290,12 +296,18 @@ func (c *call) finishParent(ctx context.Context, answered bool, status callstatu
 	switch {
 	case end.cause == accounting.CauseAppError:
 		code, reason = 500, "Application Error"
+	case status == callstatus.Completed && end.refusal != nil:
+		code, reason = end.refusal.Code, end.refusal.Reason
 	case status == callstatus.Completed:
 		code, reason = 603, "Decline"
 	case code == 200:
 		code = 500
 	}
-	if err := c.parent.uas.Respond(code, reason, nil); err != nil {
+	var hdrs []sipmsg.Header
+	if code == 503 {
+		hdrs = append(hdrs, c.cc.retryAfter())
+	}
+	if err := c.parent.uas.Respond(code, reason, nil, hdrs...); err != nil {
 		c.log.Debug("final response not sent", "error", err)
 	}
 }

@@ -123,9 +123,13 @@ type call struct {
 	hooks     hookSettings
 	secure    bool // came through a secure domain or trunk: SRTP required
 	timeLimit time.Duration
-	finalSent chan struct{} // closed once the parent INVITE has a final response
-	finalOnce sync.Once
-	relOnce   sync.Once
+	// dialRefusal is the outcome of the last Dial that connected no one, as
+	// the final response for a still unanswered caller (nil: none, or
+	// the Dial connected). Only the verb loop touches it.
+	dialRefusal *StatusError
+	finalSent   chan struct{} // closed once the parent INVITE has a final response
+	finalOnce   sync.Once
+	relOnce     sync.Once
 
 	// booksMu guards books, booksDone and booksClosed: the call's bookkeeping queue.
 	booksMu     sync.Mutex
@@ -152,6 +156,9 @@ type callEnd struct {
 	cause  accounting.EndCause
 	code   int
 	detail string // SIPReason of the CDR, e.g. "application error 11200"
+	// refusal is the final response of an unanswered caller whose call
+	// completed without an explicit Hangup (nil: 603 Decline).
+	refusal *StatusError
 }
 
 // redirectReq is an API update waiting for the verb loop.

@@ -3,6 +3,7 @@ package sip
 import (
 	"context"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -63,8 +64,20 @@ func TestCallOutcomes(t *testing.T) {
 		{name: "dial unregistered client", routes: map[string]string{
 			"/voice": `<Response><Dial action="/after"><Client>nobody</Client></Dial></Response>`,
 			"/after": `<Response/>`},
-			code: 603, status: "completed", asked: "/after", param: "DialCallStatus",
+			code: 480, status: "completed", asked: "/after", param: "DialCallStatus",
 			value: "failed"},
+		{name: "dial busy without action", routes: map[string]string{
+			"/voice": `<Response><Dial><Sip>BOB</Sip></Dial></Response>`},
+			callee: func(*ccUA) func(*sipgo.DialogServerSession) { return answerCode(486) },
+			code:   486, status: "completed"},
+		{name: "dial not found without action", routes: map[string]string{
+			"/voice": `<Response><Dial><Sip>BOB</Sip></Dial></Response>`},
+			callee: func(*ccUA) func(*sipgo.DialogServerSession) { return answerCode(404) },
+			code:   404, status: "completed"},
+		{name: "dial failure said nothing useful", routes: map[string]string{
+			"/voice": `<Response><Dial><Sip>BOB</Sip></Dial></Response>`},
+			callee: func(*ccUA) func(*sipgo.DialogServerSession) { return answerCode(500) },
+			code:   603, status: "completed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -74,7 +87,7 @@ func TestCallOutcomes(t *testing.T) {
 				bob.setAnswer(tt.callee(bob))
 			}
 			for path, doc := range tt.routes {
-				doc = replaceAll(doc, "BOB", bob.uri("bob"))
+				doc = strings.ReplaceAll(doc, "BOB", bob.uri("bob"))
 				e.app.doc(path, doc)
 			}
 			alice := newCCUA(t, "alice")
@@ -113,26 +126,6 @@ func TestCallOutcomes(t *testing.T) {
 			e.waitUsage(accounting.CatWebhookRequests, 1)
 		})
 	}
-}
-
-func replaceAll(s, old, new string) string {
-	for {
-		i := indexOf(s, old)
-		if i < 0 {
-			return s
-		}
-		s = s[:i] + new + s[i+len(old):]
-	}
-}
-
-func indexOf(s, sub string) int {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if s[i:i+len(sub)] == sub {
-			return i
-		}
-	}
-
-	return -1
 }
 
 // TestCallWebhookServiceSettings checks the account's webhooks service: its

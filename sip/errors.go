@@ -67,25 +67,27 @@ func (e *StatusError) Is(target error) bool {
 // The refusals of the edge. Each maps to exactly one SIP status; the table
 // test in errors_test.go pins the mapping.
 var (
-	errForbidden        = &StatusError{Code: 403, Reason: "Forbidden"}
-	errAccountSuspended = &StatusError{Code: 403, Reason: "Account Suspended"}
-	errAccountClosed    = &StatusError{Code: 403, Reason: "Account Closed"}
-	errServiceDisabled  = &StatusError{Code: 403, Reason: "Service Disabled"}
-	errRegDisabled      = &StatusError{Code: 403, Reason: "Registration Disabled"}
-	errSecureRequired   = &StatusError{Code: 403, Reason: "Secure Transport Required"}
-	errRegLimit         = &StatusError{Code: 403, Reason: "Registration Limit Reached"}
-	errBadRequest       = &StatusError{Code: 400, Reason: "Bad Request"}
-	errNotFound         = &StatusError{Code: 404, Reason: "Not Found"}
-	errTooBrief         = &StatusError{Code: 423, Reason: "Interval Too Brief"}
-	errUnavailable      = &StatusError{Code: 480, Reason: "Temporarily Unavailable"}
-	errNoDialog         = &StatusError{Code: 481, Reason: "Call/Transaction Does Not Exist"}
-	errLoop             = &StatusError{Code: 482, Reason: "Loop Detected"}
-	errTooManyHops      = &StatusError{Code: 483, Reason: "Too Many Hops"}
-	errOutOfOrder       = &StatusError{Code: 500, Reason: "Out Of Order"}
-	errInternal         = &StatusError{Code: 500, Reason: "Server Internal Error"}
-	errNoHandler        = &StatusError{Code: 503, Reason: "Service Unavailable"}
-	errDraining         = &StatusError{Code: 503, Reason: "Service Unavailable"}
-	errTimeout          = &StatusError{Code: 408, Reason: "Request Timeout"}
+	errForbidden          = &StatusError{Code: 403, Reason: "Forbidden"}
+	errAccountSuspended   = &StatusError{Code: 403, Reason: "Account Suspended"}
+	errAccountClosed      = &StatusError{Code: 403, Reason: "Account Closed"}
+	errServiceDisabled    = &StatusError{Code: 403, Reason: "Service Disabled"}
+	errRegDisabled        = &StatusError{Code: 403, Reason: "Registration Disabled"}
+	errSecureRequired     = &StatusError{Code: 403, Reason: "Secure Transport Required"}
+	errRegLimit           = &StatusError{Code: 403, Reason: "Registration Limit Reached"}
+	errBadRequest         = &StatusError{Code: 400, Reason: "Bad Request"}
+	errNotFound           = &StatusError{Code: 404, Reason: "Not Found"}
+	errTooBrief           = &StatusError{Code: 423, Reason: "Interval Too Brief"}
+	errUnavailable        = &StatusError{Code: 480, Reason: "Temporarily Unavailable"}
+	errBusyHere           = &StatusError{Code: 486, Reason: "Busy Here"}
+	errNotAcceptable      = &StatusError{Code: 488, Reason: "Not Acceptable Here"}
+	errRequestPending     = &StatusError{Code: 491, Reason: "Request Pending"}
+	errNoDialog           = &StatusError{Code: 481, Reason: "Call/Transaction Does Not Exist"}
+	errLoop               = &StatusError{Code: 482, Reason: "Loop Detected"}
+	errTooManyHops        = &StatusError{Code: 483, Reason: "Too Many Hops"}
+	errOutOfOrder         = &StatusError{Code: 500, Reason: "Out Of Order"}
+	errInternal           = &StatusError{Code: 500, Reason: "Server Internal Error"}
+	errServiceUnavailable = &StatusError{Code: 503, Reason: "Service Unavailable"}
+	errTimeout            = &StatusError{Code: 408, Reason: "Request Timeout"}
 )
 
 // refuse wraps cause in a copy of the refusal r, keeping r's status.

@@ -55,7 +55,7 @@ func (s *Server) handle(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	case inDialog(req):
 		s.handleInDialog(r)
 	case s.draining.Load():
-		s.reply(r, errDraining, sipmsg.NewHeader("Retry-After", "30"))
+		s.reply(r, errServiceUnavailable, sipmsg.NewHeader("Retry-After", "30"))
 	case req.Recipient.IsEncrypted() && !r.secure:
 		// A sips: Request-URI needs TLS on every hop (RFC 3261 26.2.2).
 		s.reply(r, errSecureRequired)
@@ -103,7 +103,7 @@ func (s *Server) streamGuard(r *request) bool {
 		return true
 	}
 	s.m.guardDrops.WithLabelValues(v.String()).Inc()
-	s.reply(r, errDraining, sipmsg.NewHeader("Retry-After", "60"))
+	s.reply(r, errServiceUnavailable, sipmsg.NewHeader("Retry-After", "60"))
 
 	return false
 }

@@ -284,7 +284,7 @@ func (s *Server) checkTarget(ctx context.Context, r *request, src, dst *tenancy.
 func (s *Server) handToApp(ctx context.Context, r *request, call *InboundCall) {
 	h := s.callHandler()
 	if h == nil {
-		s.reply(r, errNoHandler)
+		s.reply(r, errServiceUnavailable)
 		return
 	}
 	call.Request, call.Tx = r.req, r.tx

@@ -72,7 +72,7 @@ func (s *Server) handleInDialog(r *request) {
 	tx, err := s.client.TransactionRequest(s.ctx, req, noBuild)
 	if err != nil {
 		s.log.Debug("in-dialog forward failed", "call_id", callID(req), "error", err)
-		s.reply(r, refuse(errNoHandler, err))
+		s.reply(r, refuse(errServiceUnavailable, err))
 		return
 	}
 	defer tx.Terminate()

@@ -24,7 +24,7 @@ func (s *Server) dialTarget(ctx context.Context, trunk *tenancy.Trunk, orig *sip
 	for {
 		tx, err := s.client.TransactionRequest(ctx, req, noBuild)
 		if err != nil {
-			return nil, refuse(errNoHandler, err)
+			return nil, refuse(errServiceUnavailable, err)
 		}
 		res, err := s.awaitFinal(ctx, tx, req, progress)
 		switch {
@@ -102,7 +102,7 @@ func (s *Server) awaitFinal(ctx context.Context, tx sipmsg.ClientTransaction,
 			}
 		case <-tx.Done():
 			if errors.Is(tx.Err(), sipmsg.ErrTransactionTransport) {
-				return nil, refuse(errNoHandler, tx.Err())
+				return nil, refuse(errServiceUnavailable, tx.Err())
 			}
 			return nil, refuse(errTimeout, fmt.Errorf("%w: %w", errNoAnswer, tx.Err()))
 		case <-first.C:
