@@ -15,16 +15,46 @@ type upstream struct {
 }
 
 func newUpstream(s *Server, r *request) upstream {
-	probe := sipmsg.NewResponseFromRequest(r.req, 100, "Trying", nil)
+	return upstream{s: s, r: r, dest: responseDestination(r)}
+}
 
-	return upstream{s: s, r: r, dest: probe.Destination()}
+// responseDestination is where responses to r go, the address sipgo's
+// server transaction answers r at (RFC 3261 18.2.2, RFC 3581 4): the
+// source of the request over connection transports or when its top Via
+// asks for rport, otherwise the source host and the Via's port.
+func responseDestination(r *request) string {
+	via := r.req.Via()
+	if via == nil || sipmsg.IsReliable(r.transport) {
+		return r.source.String()
+	}
+	if rport, ok := via.Params.Get("rport"); ok && rport == "" {
+		return r.source.String()
+	}
+	port := via.Port
+	if port <= 0 {
+		port = sipmsg.DefaultPort(r.transport)
+	}
+
+	return netip.AddrPortFrom(r.source.Addr(), uint16(port)).String()
 }
 
 // upstreamCopy turns a downstream response into the one to send upstream:
-// this server's Via removed (RFC 3261 16.7 step 3).
+// this server's Via removed (RFC 3261 16.7 step 3). The copy shares its
+// other header values with res; neither message is changed after this
+// point, and cloning every header of every relayed response was the
+// proxy's largest avoidable cost.
 func (u upstream) upstreamCopy(res *sipmsg.Response) *sipmsg.Response {
-	out := sipmsg.CopyResponse(res)
-	out.RemoveHeader("Via")
+	out := sipmsg.NewResponse(res.StatusCode, res.Reason)
+	out.SipVersion = res.SipVersion
+	ourVia := true
+	for _, h := range res.Headers() {
+		if ourVia && h.Name() == "Via" {
+			ourVia = false
+			continue
+		}
+		out.AppendHeader(h)
+	}
+	out.SetBody(res.Body())
 	out.SetTransport(u.r.req.Transport())
 	out.SetDestination(u.dest)
 
@@ -114,7 +144,12 @@ func (s *Server) relayAll(r *request, tx sipmsg.ClientTransaction) {
 // the last hop, aimed at the other end's recorded flow. It reports false
 // when the flow token does not verify.
 func (s *Server) prepareInDialog(r *request) (*sipmsg.Request, bool) {
-	req := r.req.Clone()
+	req := r.req
+	if !req.IsAck() {
+		// The server transaction answers from the original: forward a
+		// copy. An ACK for a 2xx has no transaction and is forwarded as is.
+		req = req.Clone()
+	}
 	tok, _ := s.popOurRoutes(req)
 	a, b, ok := s.parseFlowToken(tok)
 	if !ok {

@@ -1,6 +1,7 @@
 package sip
 
 import (
+	"net/netip"
 	"strconv"
 	"testing"
 	"time"
@@ -411,5 +412,36 @@ func TestDrainRefusesCalls(t *testing.T) {
 	res := alice.final(tx)
 	if res == nil || res.StatusCode != 503 || res.GetHeader("Retry-After") == nil {
 		t.Fatalf("draining: %v", res)
+	}
+}
+
+// TestResponseDestination pins where relayed responses go: the source
+// with rport or over a connection, else the source host and Via port.
+func TestResponseDestination(t *testing.T) {
+	src := netip.MustParseAddrPort("192.0.2.7:40001")
+	tests := []struct {
+		transport, via, want string
+	}{
+		{"udp", "SIP/2.0/UDP 10.0.0.1:5070;branch=z9hG4bK1;rport", "192.0.2.7:40001"},
+		{"udp", "SIP/2.0/UDP 10.0.0.1:5070;branch=z9hG4bK1", "192.0.2.7:5070"},
+		{"udp", "SIP/2.0/UDP phone.test;branch=z9hG4bK1", "192.0.2.7:5060"},
+		{"udp", "SIP/2.0/UDP 10.0.0.1:5070;branch=z9hG4bK1;rport=9", "192.0.2.7:5070"},
+		{"tcp", "SIP/2.0/TCP 10.0.0.1:5070;branch=z9hG4bK1", "192.0.2.7:40001"},
+		{"ws", "SIP/2.0/WS df7jal23ls0d.invalid;branch=z9hG4bK1", "192.0.2.7:40001"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.transport+" "+tt.via, func(t *testing.T) {
+			msg := "OPTIONS sip:a@b SIP/2.0\r\nVia: " + tt.via + "\r\n" +
+				"From: <sip:a@b>;tag=1\r\nTo: <sip:a@b>\r\nCall-ID: x\r\nCSeq: 1 OPTIONS\r\n" +
+				"Content-Length: 0\r\n\r\n"
+			m, err := sipmsg.NewParser().ParseSIP([]byte(msg))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := &request{req: m.(*sipmsg.Request), source: src, transport: tt.transport}
+			if got := responseDestination(r); got != tt.want {
+				t.Errorf("responseDestination = %s, want %s", got, tt.want)
+			}
+		})
 	}
 }
