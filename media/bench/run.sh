@@ -1,7 +1,8 @@
 #!/bin/sh
 # Side-by-side relay benchmark: Patchbay's media engine (behind the ng
 # shim of rtpload) and rtpengine in userspace mode (--table=-1, no
-# kernel forwarding), same load tool, same machine, same run.
+# kernel forwarding), same load tool, same machine, same run, with a
+# direct run (no relay) per RTP load as the latency baseline.
 # Usage: media/bench/run.sh [calls...]   (default: 500 1000 2000 3000)
 # Every process it starts is stopped on exit; each load run stops
 # itself after DURATION.
@@ -27,6 +28,12 @@ sleep 1
 echo "# $(date -u +%FT%TZ) $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 for mode in "" "-srtp"; do
 	for n in $CALLS; do
+		if [ -z "$mode" ]; then
+			# The same traffic with no relay: the latency a relay adds is
+			# its own figure minus this one.
+			"$BIN" load -name direct -direct -calls "$n" -duration "$DURATION"
+			sleep 1
+		fi
 		"$BIN" load -ng "$NG_PB" -name patchbay -calls "$n" -duration "$DURATION" \
 			-pid $PB $mode
 		sleep 1

@@ -3,14 +3,18 @@
 // sends 50 RTP packets per second each way on every call, and reports
 // loss, latency percentiles and the relay's CPU time. "serve-ng" runs
 // Patchbay's media engine behind the same ng subset (ping, offer,
-// answer, delete) so both relays are driven identically. Every run
-// stops by itself after -duration.
+// answer, delete) so both relays are driven identically. "load -direct"
+// sends the same traffic from A to B with no relay in between: its
+// latency is the generator's and the kernel's own, the baseline a
+// relay's added latency is read against. Every run stops by itself
+// after -duration.
 package main
 
 import (
 	"context"
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"os/signal"
 	"strconv"
@@ -83,36 +87,49 @@ func runLoad(args []string) error {
 	secure := fs.Bool("srtp", false, "leg B uses SRTP (RTP to SRTP interworking)")
 	pid := fs.Int("pid", 0, "relay process id, for CPU accounting")
 	sockets := fs.Int("sockets", 2, "endpoint sockets per side shared by all calls")
+	direct := fs.Bool("direct", false, "no relay: A and B send to each other, the baseline "+
+		"that a relay's added latency is measured against")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	ng, err := dialNG(*ngAddr)
-	if err != nil {
-		return err
+	if *direct && *secure {
+		return fmt.Errorf("-direct measures plain RTP only; drop -srtp")
 	}
-	if _, err := ng.do(map[string]any{"command": "ping"}); err != nil {
-		return err
-	}
-	prefix := strconv.FormatInt(time.Now().UnixNano(), 36)
 	es, err := newEndpointSockets(*sockets)
 	if err != nil {
 		return err
 	}
 	defer es.close()
 	cs := make([]*call, 0, *calls)
-	defer func() {
-		for _, c := range cs {
-			_, _ = ng.do(map[string]any{"command": "delete", "call-id": c.id,
-				"from-tag": "a"})
+	if *direct {
+		for i := range *calls {
+			a, b := es.a[i%len(es.a)], es.b[i%len(es.b)]
+			cs = append(cs, &call{a: a, b: b, toA: b.LocalAddr().(*net.UDPAddr).AddrPort(),
+				toB: a.LocalAddr().(*net.UDPAddr).AddrPort()})
 		}
-	}()
-	for i := range *calls {
-		k := i % len(es.a)
-		c, err := setupCall(ng, fmt.Sprintf("%s-%d", prefix, i), es.a[k], es.b[k], *secure)
+	} else {
+		ng, err := dialNG(*ngAddr)
 		if err != nil {
-			return fmt.Errorf("call %d: %w", i, err)
+			return err
 		}
-		cs = append(cs, c)
+		if _, err := ng.do(map[string]any{"command": "ping"}); err != nil {
+			return err
+		}
+		defer func() {
+			for _, c := range cs {
+				_, _ = ng.do(map[string]any{"command": "delete", "call-id": c.id,
+					"from-tag": "a"})
+			}
+		}()
+		prefix := strconv.FormatInt(time.Now().UnixNano(), 36)
+		for i := range *calls {
+			k := i % len(es.a)
+			c, err := setupCall(ng, fmt.Sprintf("%s-%d", prefix, i), es.a[k], es.b[k], *secure)
+			if err != nil {
+				return fmt.Errorf("call %d: %w", i, err)
+			}
+			cs = append(cs, c)
+		}
 	}
 	cpu0, self0, wall0 := cpuTicks(*pid), cpuTicks(os.Getpid()), time.Now()
 	res := blast(cs, es, *dur)
