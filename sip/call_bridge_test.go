@@ -184,15 +184,9 @@ func TestCallEarlyMediaPassedThrough(t *testing.T) {
 		d.RespondSDP(bob.sdp())
 	})
 	e.app.doc("/voice", `<Response><Dial><Sip>`+bob.uri("bob")+`</Sip></Dial></Response>`)
-	alice := newCCUA(t, "alice")
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancel()
-	d, err := alice.call(ctx, e.addr, "+14155550100")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx, d := callNumber(t, e)
 	var early []byte
-	err = d.WaitAnswer(ctx, sipgo.AnswerOptions{OnResponse: func(r *sipmsg.Response) error {
+	err := d.WaitAnswer(ctx, sipgo.AnswerOptions{OnResponse: func(r *sipmsg.Response) error {
 		if r.StatusCode == 183 {
 			early = r.Body()
 		}

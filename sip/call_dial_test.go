@@ -18,14 +18,7 @@ func TestCallDialSipBridgesAndCompletes(t *testing.T) {
 	e.app.doc("/voice", `<Response><Dial action="/dialed"><Sip>`+bob.uri("bob")+
 		`</Sip></Dial></Response>`)
 	e.app.doc("/dialed", `<Response><Hangup/></Response>`)
-	alice := newCCUA(t, "alice")
-
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancel()
-	d, err := alice.call(ctx, e.addr, "+14155550100")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx, d := callNumber(t, e)
 	if err := d.WaitAnswer(ctx, sipgo.AnswerOptions{}); err != nil {
 		t.Fatalf("caller not answered: %v", err)
 	}
@@ -81,10 +74,7 @@ func TestCallSecondDialAfterBusy(t *testing.T) {
 	busy.setAnswer(answerCode(486))
 	e.app.doc("/voice", `<Response><Dial><Sip>`+busy.uri("busy")+`</Sip></Dial><Dial><Sip>`+
 		bob.uri("bob")+`</Sip></Dial></Response>`)
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancel()
-	alice := newCCUA(t, "alice")
-	d, _ := alice.call(ctx, e.addr, "+14155550100")
+	ctx, d := callNumber(t, e)
 	if err := d.WaitAnswer(ctx, sipgo.AnswerOptions{}); err != nil {
 		t.Fatalf("second Dial did not connect: %v", err)
 	}
@@ -201,14 +191,8 @@ func TestCallDialPortsExhausted(t *testing.T) {
 		d.Respond(486, "Busy Here", nil)
 	})
 	e.app.doc("/voice", `<Response><Dial><Sip>`+bob.uri("bob")+`</Sip></Dial></Response>`)
-	alice := newCCUA(t, "alice")
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancel()
-	d, err := alice.call(ctx, e.addr, "+14155550100")
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = d.WaitAnswer(ctx, sipgo.AnswerOptions{})
+	ctx, d := callNumber(t, e)
+	err := d.WaitAnswer(ctx, sipgo.AnswerOptions{})
 	var re *sipgo.ErrDialogResponse
 	if !errors.As(err, &re) || re.Res.StatusCode != 503 {
 		t.Fatalf("caller got %v, want 503", err)

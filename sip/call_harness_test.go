@@ -513,6 +513,21 @@ func ringForeverUA(d *sipgo.DialogServerSession) {
 	<-d.Context().Done()
 }
 
+// callNumber has a new UA, alice, call the account's number through e.
+// The returned context ends with the test, or after 10 s.
+func callNumber(t *testing.T, e *ccEnv) (context.Context, *sipgo.DialogClientSession) {
+	t.Helper()
+	alice := newCCUA(t, "alice")
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	t.Cleanup(cancel)
+	d, err := alice.call(ctx, e.addr, "+14155550100")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	return ctx, d
+}
+
 // call places a call from the UA to user@acme.test through the server.
 func (u *ccUA) call(ctx context.Context, server, user string,
 	hdrs ...sipmsg.Header) (*sipgo.DialogClientSession, error) {

@@ -1,7 +1,6 @@
 package sip
 
 import (
-	"context"
 	"net/url"
 	"strings"
 	"testing"
@@ -90,14 +89,8 @@ func TestCallOutcomes(t *testing.T) {
 				doc = strings.ReplaceAll(doc, "BOB", bob.uri("bob"))
 				e.app.doc(path, doc)
 			}
-			alice := newCCUA(t, "alice")
-			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-			defer cancel()
-			d, err := alice.call(ctx, e.addr, "+14155550100")
-			if err != nil {
-				t.Fatal(err)
-			}
-			err = d.WaitAnswer(ctx, sipgo.AnswerOptions{})
+			ctx, d := callNumber(t, e)
+			err := d.WaitAnswer(ctx, sipgo.AnswerOptions{})
 			if got := failureCode(err); got != tt.code {
 				t.Fatalf("caller got %d (%v), want %d", got, err, tt.code)
 			}
@@ -146,10 +139,7 @@ func TestCallWebhookServiceSettings(t *testing.T) {
 		return `<Response><Hangup/></Response>`
 	})
 	e.app.doc("/fallback", `<Response><Reject reason="busy"/></Response>`)
-	alice := newCCUA(t, "alice")
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancel()
-	d, _ := alice.call(ctx, e.addr, "+14155550100")
+	ctx, d := callNumber(t, e)
 	if code := failureCode(d.WaitAnswer(ctx, sipgo.AnswerOptions{})); code != 486 {
 		t.Fatalf("caller got %d, want the fallback's 486", code)
 	}
