@@ -78,12 +78,12 @@ var (
 	errNotFound           = &StatusError{Code: 404, Reason: "Not Found"}
 	errTooBrief           = &StatusError{Code: 423, Reason: "Interval Too Brief"}
 	errUnavailable        = &StatusError{Code: 480, Reason: "Temporarily Unavailable"}
-	errBusyHere           = &StatusError{Code: 486, Reason: "Busy Here"}
-	errNotAcceptable      = &StatusError{Code: 488, Reason: "Not Acceptable Here"}
-	errRequestPending     = &StatusError{Code: 491, Reason: "Request Pending"}
 	errNoDialog           = &StatusError{Code: 481, Reason: "Call/Transaction Does Not Exist"}
 	errLoop               = &StatusError{Code: 482, Reason: "Loop Detected"}
 	errTooManyHops        = &StatusError{Code: 483, Reason: "Too Many Hops"}
+	errBusyHere           = &StatusError{Code: 486, Reason: "Busy Here"}
+	errNotAcceptable      = &StatusError{Code: 488, Reason: "Not Acceptable Here"}
+	errRequestPending     = &StatusError{Code: 491, Reason: "Request Pending"}
 	errOutOfOrder         = &StatusError{Code: 500, Reason: "Out Of Order"}
 	errInternal           = &StatusError{Code: 500, Reason: "Server Internal Error"}
 	errServiceUnavailable = &StatusError{Code: 503, Reason: "Service Unavailable"}
