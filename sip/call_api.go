@@ -144,9 +144,7 @@ func (cc *CallControl) createApp(ctx context.Context, acct *tenancy.Account, f u
 			return codeMissingURL, "ApplicationSid: no such application"
 		}
 		status := cr.app
-		cr.app = newAppTarget(a.SID, a.VoiceURL, a.VoiceMethod, a.VoiceFallbackURL,
-			a.VoiceFallbackMethod, a.StatusCallback, a.StatusCallbackMethod,
-			a.StatusCallbackEvents)
+		cr.app = appFromApplication(a)
 		if status.statusURL != "" {
 			cr.app.statusURL, cr.app.statusMethod = status.statusURL, status.statusMethod
 			cr.app.events = status.events

@@ -66,7 +66,7 @@ func (cc *CallControl) newInboundCall(ctx context.Context, in *InboundCall) (*ca
 	c.sessp.Store(sess)
 	cc.addLeg(callID, c.parent)
 	c.trunkSID = trunkSIDOf(in)
-	c.hooks = cc.webhookSettings(ctx, in.Account.SID)
+	c.hooks = cc.webhookSettings(ctx, in.Account.SID, c.app)
 
 	return c, nil
 }

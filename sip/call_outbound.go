@@ -37,7 +37,7 @@ func (cc *CallControl) newOutboundCall(ctx context.Context, acct *tenancy.Accoun
 	c.log = cc.log.With("call_sid", c.sid, "tenant", acct.SID, "direction", "outbound-api")
 	c.parent = newLeg(c, c.sid, sipmsg.GenerateTagN(24), media.LegA)
 	c.outbound = &req
-	c.hooks = cc.webhookSettings(ctx, acct.SID)
+	c.hooks = cc.webhookSettings(ctx, acct.SID, c.app)
 	sess, err := cc.newSession(ctx, c)
 	if err != nil {
 		c.release()

@@ -44,11 +44,26 @@ type appTarget struct {
 	statusURL, statusMethod     string
 	events                      map[string]bool
 	applicationSID              string
+	// connectTimeout and timeout are the application's own webhook
+	// timeouts (0: not set); they win over the account's.
+	connectTimeout, timeout time.Duration
 }
 
 func appFromRoute(r *tenancy.VoiceRoute) appTarget {
-	return newAppTarget(r.ApplicationSID, r.VoiceURL, r.VoiceMethod, r.VoiceFallbackURL,
+	a := newAppTarget(r.ApplicationSID, r.VoiceURL, r.VoiceMethod, r.VoiceFallbackURL,
 		r.VoiceFallbackMethod, r.StatusCallback, r.StatusCallbackMethod, r.StatusCallbackEvents)
+	a.connectTimeout, a.timeout = r.WebhookConnectTimeout, r.WebhookTimeout
+
+	return a
+}
+
+func appFromApplication(app *tenancy.Application) appTarget {
+	a := newAppTarget(app.SID, app.VoiceURL, app.VoiceMethod, app.VoiceFallbackURL,
+		app.VoiceFallbackMethod, app.StatusCallback, app.StatusCallbackMethod,
+		app.StatusCallbackEvents)
+	a.connectTimeout, a.timeout = app.WebhookConnectTimeout, app.WebhookTimeout
+
+	return a
 }
 
 func newAppTarget(appSID, voice, voiceMethod, fb, fbMethod, status, statusMethod string,
@@ -68,27 +83,34 @@ func newAppTarget(appSID, voice, voiceMethod, fb, fbMethod, status, statusMethod
 	return a
 }
 
-// hookSettings is the account's webhooks service: whether status callbacks
-// are sent and the per-account request timeouts (zero: the client's).
+// hookSettings is how a call reaches its application: whether status
+// callbacks are sent (the account's webhooks service) and the request
+// timeouts (zero: the webhook client's).
 type hookSettings struct {
 	callbacks      bool
 	connectTimeout time.Duration
 	timeout        time.Duration
 }
 
-// webhookSettings reads the account's webhooks service. Its options
-// "connect_timeout" and "timeout" are Go durations ("2s"); values that do
-// not parse, or lie outside 100ms..60s, are ignored. A disabled service
-// sends no status callbacks; the voice URL is still asked.
-func (cc *CallControl) webhookSettings(ctx context.Context, acct string) hookSettings {
+// webhookSettings reads the account's webhooks service for a call running
+// app. The service's options "connect_timeout" and "timeout" are Go
+// durations ("2s"); values that do not parse, or lie outside 100ms..60s,
+// are ignored. The application's own timeouts, when set, win. A disabled
+// service sends no status callbacks; the voice URL is still asked.
+func (cc *CallControl) webhookSettings(ctx context.Context, acct string,
+	app appTarget) hookSettings {
 	h := hookSettings{callbacks: true}
-	svc, err := cc.cfg.Directory.ServiceSetting(ctx, acct, tenancy.ServiceWebhooks)
-	if err != nil {
-		return h
+	if svc, err := cc.cfg.Directory.ServiceSetting(ctx, acct, tenancy.ServiceWebhooks); err == nil {
+		h.callbacks = svc.Enabled
+		h.connectTimeout = optionDuration(svc.Options["connect_timeout"])
+		h.timeout = optionDuration(svc.Options["timeout"])
 	}
-	h.callbacks = svc.Enabled
-	h.connectTimeout = optionDuration(svc.Options["connect_timeout"])
-	h.timeout = optionDuration(svc.Options["timeout"])
+	if app.connectTimeout > 0 {
+		h.connectTimeout = app.connectTimeout
+	}
+	if app.timeout > 0 {
+		h.timeout = app.timeout
+	}
 
 	return h
 }

@@ -152,3 +152,41 @@ func TestCallWebhookServiceSettings(t *testing.T) {
 		t.Errorf("%d status callbacks with the webhooks service off", n)
 	}
 }
+
+// TestWebhookSettingsApplicationWins checks the precedence of webhook
+// timeouts: an application's own (from a number's route or named by the
+// Calls API) over the account's webhooks service, which applies where the
+// application sets none. TestCallWebhookServiceSettings shows a fetch
+// obeying the resulting timeout.
+func TestWebhookSettingsApplicationWins(t *testing.T) {
+	e := newCCEnv(t)
+	e.store.SetService(t.Context(), e.acct.SID, tenancy.ServiceWebhooks,
+		func(s *tenancy.Service) error {
+			s.Enabled = true
+			s.Options = map[string]string{"timeout": "200ms", "connect_timeout": "150ms"}
+
+			return nil
+		})
+	tests := []struct {
+		name             string
+		app              appTarget
+		connect, timeout time.Duration
+	}{
+		{"no application timeouts", appFromRoute(&tenancy.VoiceRoute{}),
+			150 * time.Millisecond, 200 * time.Millisecond},
+		{"route with a timeout", appFromRoute(&tenancy.VoiceRoute{WebhookTimeout: 2 * time.Second}),
+			150 * time.Millisecond, 2 * time.Second},
+		{"application with a connect timeout", appFromApplication(&tenancy.Application{
+			WebhookConnectTimeout: 300 * time.Millisecond}),
+			300 * time.Millisecond, 200 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := e.cc.webhookSettings(t.Context(), e.acct.SID, tt.app)
+			if h.connectTimeout != tt.connect || h.timeout != tt.timeout || !h.callbacks {
+				t.Errorf("settings %+v, want connect %v, timeout %v, callbacks on", h,
+					tt.connect, tt.timeout)
+			}
+		})
+	}
+}

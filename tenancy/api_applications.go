@@ -11,6 +11,9 @@ type applicationView struct {
 	StatusCallback       string   `json:"status_callback"`
 	StatusCallbackMethod string   `json:"status_callback_method"`
 	StatusCallbackEvents []string `json:"status_callback_events"`
+	// Patchbay's own: the webhook timeouts in milliseconds (0: the account's).
+	WebhookConnectTimeout int64 `json:"webhook_connect_timeout"`
+	WebhookTimeout        int64 `json:"webhook_timeout"`
 }
 
 func viewApplication(_ scope, uri string, v *Application) any {
@@ -18,8 +21,10 @@ func viewApplication(_ scope, uri string, v *Application) any {
 		FriendlyName: v.FriendlyName, APIVersion: apiVersion, VoiceURL: v.VoiceURL,
 		VoiceMethod: v.VoiceMethod, VoiceFallbackURL: v.VoiceFallbackURL,
 		VoiceFallbackMethod: v.VoiceFallbackMethod, StatusCallback: v.StatusCallback,
-		StatusCallbackMethod: v.StatusCallbackMethod,
-		StatusCallbackEvents: append([]string{}, v.StatusCallbackEvents...)}
+		StatusCallbackMethod:  v.StatusCallbackMethod,
+		StatusCallbackEvents:  append([]string{}, v.StatusCallbackEvents...),
+		WebhookConnectTimeout: v.WebhookConnectTimeout.Milliseconds(),
+		WebhookTimeout:        v.WebhookTimeout.Milliseconds()}
 }
 
 // applyApplication copies the present parameters into v.
@@ -31,6 +36,8 @@ func applyApplication(f *form, v *Application) error {
 	f.method("VoiceFallbackMethod", &v.VoiceFallbackMethod)
 	f.url("StatusCallback", &v.StatusCallback)
 	f.method("StatusCallbackMethod", &v.StatusCallbackMethod)
+	f.timeoutMillis("WebhookConnectTimeout", &v.WebhookConnectTimeout)
+	f.timeoutMillis("WebhookTimeout", &v.WebhookTimeout)
 	if evs, ok := f.v["StatusCallbackEvent"]; ok && f.err == nil {
 		events, err := parseEvents(evs)
 		if err != nil {

@@ -2,10 +2,12 @@ package tenancy
 
 import (
 	"errors"
+	"fmt"
 	"mime"
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 )
 
 // form reads the parameters of a form-encoded POST body. Its setters copy
@@ -101,6 +103,27 @@ func (f *form) integer(key string, lo, hi int, dst *int) {
 		}
 
 		return n, nil
+	})
+}
+
+// Webhook timeouts given through the API lie in this range, or are 0.
+const (
+	minWebhookTimeout = 100 * time.Millisecond
+	maxWebhookTimeout = time.Minute
+)
+
+// timeoutMillis sets a webhook timeout given in milliseconds: 0 clears it,
+// anything else must lie between minWebhookTimeout and maxWebhookTimeout.
+func (f *form) timeoutMillis(key string, dst *time.Duration) {
+	set(f, key, dst, func(s string) (time.Duration, error) {
+		n, err := strconv.Atoi(s)
+		d := time.Duration(n) * time.Millisecond
+		if err != nil || !allDigits(s) || d != 0 && (d < minWebhookTimeout || d > maxWebhookTimeout) {
+			return 0, fmt.Errorf("must be 0 (the account's setting) or milliseconds from %d to %d",
+				minWebhookTimeout.Milliseconds(), maxWebhookTimeout.Milliseconds())
+		}
+
+		return d, nil
 	})
 }
 

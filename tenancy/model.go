@@ -108,8 +108,13 @@ type Application struct {
 	StatusCallback       string
 	StatusCallbackMethod string
 	StatusCallbackEvents []string // initiated, ringing, answered, completed (completed)
-	Created              time.Time
-	Updated              time.Time
+	// WebhookConnectTimeout and WebhookTimeout bound connecting to the
+	// application and its whole answer; 0 keeps the account's webhooks
+	// service setting, else Patchbay's default.
+	WebhookConnectTimeout time.Duration
+	WebhookTimeout        time.Duration
+	Created               time.Time
+	Updated               time.Time
 }
 
 // VoiceRoute is the application logic an endpoint leads to: either an
@@ -124,6 +129,9 @@ type VoiceRoute struct {
 	StatusCallback       string
 	StatusCallbackMethod string
 	StatusCallbackEvents []string
+	// The application's webhook timeouts (0: not set), see Application.
+	WebhookConnectTimeout time.Duration
+	WebhookTimeout        time.Duration
 }
 
 // IncomingNumber is an E.164 phone number owned by an account.

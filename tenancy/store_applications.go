@@ -10,11 +10,13 @@ func applicationTable() *table[Application] {
 	return newTable("applications", []string{"sid", "account_sid", "friendly_name",
 		"voice_url", "voice_method", "voice_fallback_url", "voice_fallback_method",
 		"status_callback", "status_callback_method", "status_callback_events",
-		"created", "updated"}, []string{"account_sid"}, scanApplication,
+		"webhook_connect_timeout", "webhook_timeout", "created", "updated"},
+		[]string{"account_sid"}, scanApplication,
 		func(a *Application) []any {
 			return []any{a.SID, a.AccountSID, a.FriendlyName, a.VoiceURL, a.VoiceMethod,
 				a.VoiceFallbackURL, a.VoiceFallbackMethod, a.StatusCallback,
 				a.StatusCallbackMethod, strings.Join(a.StatusCallbackEvents, " "),
+				a.WebhookConnectTimeout.Milliseconds(), a.WebhookTimeout.Milliseconds(),
 				nanos(a.Created), nanos(a.Updated)}
 		})
 }
@@ -22,11 +24,13 @@ func applicationTable() *table[Application] {
 func scanApplication(sc scanner) (*Application, error) {
 	var a Application
 	var events string
-	var created, updated int64
+	var connectMS, timeoutMS, created, updated int64
 	err := sc.Scan(&a.SID, &a.AccountSID, &a.FriendlyName, &a.VoiceURL, &a.VoiceMethod,
 		&a.VoiceFallbackURL, &a.VoiceFallbackMethod, &a.StatusCallback,
-		&a.StatusCallbackMethod, &events, &created, &updated)
+		&a.StatusCallbackMethod, &events, &connectMS, &timeoutMS, &created, &updated)
 	a.StatusCallbackEvents = strings.Fields(events)
+	a.WebhookConnectTimeout = time.Duration(connectMS) * time.Millisecond
+	a.WebhookTimeout = time.Duration(timeoutMS) * time.Millisecond
 	a.Created, a.Updated = fromNanos(created), fromNanos(updated)
 
 	return &a, err

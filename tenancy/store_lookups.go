@@ -253,8 +253,9 @@ func (s *Store) VoiceRouteForNumber(ctx context.Context, n *IncomingNumber) (*Vo
 	return &VoiceRoute{AccountSID: a.AccountSID, ApplicationSID: a.SID, VoiceURL: a.VoiceURL,
 		VoiceMethod: a.VoiceMethod, VoiceFallbackURL: a.VoiceFallbackURL,
 		VoiceFallbackMethod: a.VoiceFallbackMethod, StatusCallback: a.StatusCallback,
-		StatusCallbackMethod: a.StatusCallbackMethod,
-		StatusCallbackEvents: a.StatusCallbackEvents}, nil
+		StatusCallbackMethod:  a.StatusCallbackMethod,
+		StatusCallbackEvents:  a.StatusCallbackEvents,
+		WebhookConnectTimeout: a.WebhookConnectTimeout, WebhookTimeout: a.WebhookTimeout}, nil
 }
 
 // VoiceRouteForDomain gives the domain's own voice URLs as a route; an
