@@ -69,7 +69,12 @@ func (c *call) dial(ctx context.Context, doc *webhook.Document,
 	ds := &dialState{c: c, d: d, events: make(chan dialEvent, 8*len(targets)+8)}
 	status, dur, code := callstatus.Failed, time.Duration(0), 0
 	if len(targets) > 0 {
+		stopRingback := func() {}
+		if !d.AnswerOnBridge {
+			stopRingback = c.answerEarly(ctx)
+		}
 		status, dur, code = ds.run(ctx, targets)
+		stopRingback()
 	} else {
 		c.log.Info("dial has no reachable target")
 	}
@@ -110,6 +115,39 @@ func (c *call) dial(ctx context.Context, doc *webhook.Document,
 	}
 
 	return next, false, err
+}
+
+// answerEarly answers a still unanswered caller before a Dial rings
+// anyone (answerOnBridge="false"): Patchbay's media endpoint answers, and
+// the caller hears ringback until the Dial connects, which bridges the
+// callee in, or ends. Without relayed media (peer-to-peer mode) the caller
+// stays unanswered until the callee answers. The returned function stops
+// the ringback and waits for it.
+func (c *call) answerEarly(ctx context.Context) func() {
+	if c.isAnswered() || c.parent.uas == nil {
+		return func() {}
+	}
+	if err := c.answerLocal(ctx); err != nil {
+		c.log.Info("caller not answered before the dial", "error", err)
+
+		return func() {}
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for rctx.Err() == nil {
+			// Play fails with ErrBridged once the Dial bridges the callee in.
+			if err := c.msess().Play(rctx, media.Ringback()); err != nil {
+				return
+			}
+		}
+	}()
+
+	return func() {
+		cancel()
+		<-done
+	}
 }
 
 // run rings the targets and returns the DialCallStatus, the bridged time

@@ -308,3 +308,62 @@ func TestCallPlayAfterDial(t *testing.T) {
 	}
 	waitSignal(t, alice.byes, "the BYE of the action's Hangup")
 }
+
+// TestCallDialAnswerOnBridgeFalse: with answerOnBridge="false" the caller
+// is answered before the callee, hears ringback from Patchbay while the
+// callee rings, and then the callee's audio once it answers.
+func TestCallDialAnswerOnBridgeFalse(t *testing.T) {
+	e := newCCEnv(t)
+	bob := newCCUA(t, "bob")
+	ringing, pickUp := make(chan struct{}), make(chan struct{})
+	bob.setAnswer(func(d *sipgo.DialogServerSession) {
+		d.Respond(180, "Ringing", nil)
+		close(ringing)
+		select {
+		case <-pickUp:
+			d.RespondSDP(bob.sdp())
+		case <-d.Context().Done():
+		}
+	})
+	e.app.doc("/voice", `<Response><Dial answerOnBridge="false"><Sip>`+bob.uri("bob")+
+		`</Sip></Dial></Response>`)
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	alice, d := e.answered(ctx, "+14155550100") // returns while bob still rings
+	waitSignal(t, ringing, "the callee to ring")
+	if n := received(alice, 300*time.Millisecond); n < 8 {
+		t.Fatalf("caller got %d RTP packets of ringback in 300 ms", n)
+	}
+	close(pickUp)
+	deadline := time.Now().Add(5 * time.Second)
+	for len(bob.invitesSeen()) == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	bobRTP := newRTPPeer(t, bob, bob.invitesSeen()[0].Body())
+	go bobRTP.audio(40)
+	if n := fromSSRC(alice, 0x1234abcd, time.Second); n < 5 {
+		t.Errorf("caller got %d RTP packets from the callee after the bridge", n)
+	}
+	d.Bye(ctx)
+	waitSignal(t, bob.byes, "the callee's BYE")
+}
+
+// fromSSRC counts RTP packets of ssrc arriving at the UA within d.
+func fromSSRC(u *ccUA, ssrc uint32, d time.Duration) int {
+	n := 0
+	buf := make([]byte, 1500)
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		u.rtp.SetReadDeadline(deadline)
+		k, _, err := u.rtp.ReadFromUDP(buf)
+		if err != nil {
+			break
+		}
+		var p rtp.Packet
+		if p.Unmarshal(buf[:k]) == nil && p.SSRC == ssrc {
+			n++
+		}
+	}
+
+	return n
+}

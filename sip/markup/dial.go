@@ -20,7 +20,7 @@ func (b *builder) dial(n *node) (Verb, error) {
 		CallerID:       a.text("callerId", maxCallerIDLength),
 		TimeLimit:      a.seconds("timeLimit", 4*time.Hour, 1, 4*3600),
 		Record:         b.recordMode(a),
-		AnswerOnBridge: a.boolean("answerOnBridge", false),
+		AnswerOnBridge: a.boolean("answerOnBridge", true),
 		HangupOnStar:   a.boolean("hangupOnStar", false),
 	}
 	if err := a.done(); err != nil {

@@ -102,7 +102,7 @@ func TestParseDefaults(t *testing.T) {
 	}
 	d := resp.Verbs[0].(*Dial)
 	if d.Timeout != 30*time.Second || d.TimeLimit != 4*time.Hour || d.Method != MethodPOST ||
-		d.Record != RecordNone || d.AnswerOnBridge || d.HangupOnStar {
+		d.Record != RecordNone || !d.AnswerOnBridge || d.HangupOnStar {
 		t.Errorf("dial defaults: %+v", d)
 	}
 	g := resp.Verbs[1].(*Gather)

@@ -31,15 +31,18 @@ const (
 // Dial connects the caller to the first of its nouns that answers; all
 // nouns ring at once.
 type Dial struct {
-	Action         string        // URL asked with DialCallStatus when the dial ends; empty: go on
-	Method         string        // of Action (POST)
-	Timeout        time.Duration // ringing time, 5s..600s (30s)
-	CallerID       string        // caller ID presented to the called party; empty: the caller's
-	TimeLimit      time.Duration // longest bridged time, 1s..4h (4h)
-	Record         RecordMode    // (do-not-record)
-	AnswerOnBridge bool          // answer the caller only when a noun answers (false)
-	HangupOnStar   bool          // the caller ends the bridge by pressing * (false)
-	Nouns          []Noun        // at least one
+	Action    string        // URL asked with DialCallStatus when the dial ends; empty: go on
+	Method    string        // of Action (POST)
+	Timeout   time.Duration // ringing time, 5s..600s (30s)
+	CallerID  string        // caller ID presented to the called party; empty: the caller's
+	TimeLimit time.Duration // longest bridged time, 1s..4h (4h)
+	Record    RecordMode    // (do-not-record)
+	// AnswerOnBridge answers an unanswered caller only when a noun answers
+	// (true: Patchbay's default, where CPaaS defaults to false); false
+	// answers it first and plays ringback while the nouns ring.
+	AnswerOnBridge bool
+	HangupOnStar   bool   // the caller ends the bridge by pressing * (false)
+	Nouns          []Noun // at least one
 }
 
 // RecordMode says whether and from when a Dial is recorded.
