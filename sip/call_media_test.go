@@ -105,16 +105,29 @@ func (p *rtpPeer) digit(d byte) {
 }
 
 // received counts RTP packets arriving at the UA's media socket within d.
-func received(u *ccUA, d time.Duration) int {
+func received(u *ccUA, d time.Duration) int { return countRTP(u, d, nil) }
+
+// fromSSRC counts RTP packets of ssrc arriving at the UA within d.
+func fromSSRC(u *ccUA, ssrc uint32, d time.Duration) int {
+	return countRTP(u, d, func(p *rtp.Packet) bool { return p.SSRC == ssrc })
+}
+
+// countRTP counts the packets arriving at the UA's media socket within d
+// that match (all of them when match is nil).
+func countRTP(u *ccUA, d time.Duration, match func(*rtp.Packet) bool) int {
 	n := 0
 	buf := make([]byte, 1500)
 	deadline := time.Now().Add(d)
 	for time.Now().Before(deadline) {
 		u.rtp.SetReadDeadline(deadline)
-		if _, _, err := u.rtp.ReadFromUDP(buf); err != nil {
+		k, _, err := u.rtp.ReadFromUDP(buf)
+		if err != nil {
 			break
 		}
-		n++
+		var p rtp.Packet
+		if match == nil || p.Unmarshal(buf[:k]) == nil && match(&p) {
+			n++
+		}
 	}
 
 	return n
@@ -348,22 +361,3 @@ func TestCallDialAnswerOnBridgeFalse(t *testing.T) {
 	waitSignal(t, bob.byes, "the callee's BYE")
 }
 
-// fromSSRC counts RTP packets of ssrc arriving at the UA within d.
-func fromSSRC(u *ccUA, ssrc uint32, d time.Duration) int {
-	n := 0
-	buf := make([]byte, 1500)
-	deadline := time.Now().Add(d)
-	for time.Now().Before(deadline) {
-		u.rtp.SetReadDeadline(deadline)
-		k, _, err := u.rtp.ReadFromUDP(buf)
-		if err != nil {
-			break
-		}
-		var p rtp.Packet
-		if p.Unmarshal(buf[:k]) == nil && p.SSRC == ssrc {
-			n++
-		}
-	}
-
-	return n
-}
