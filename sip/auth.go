@@ -30,6 +30,31 @@ var (
 		"Proxy-Authenticate", "Proxy-Authorization"}
 )
 
+// consumeCredentials removes the digest credentials of this server's realm
+// from a request about to be forwarded (RFC 3261 section 22.3): the next
+// hop, often another tenant's phone or a carrier, must not receive a digest
+// response it could attack offline for the caller's password. Credentials
+// for other realms, meant for proxies further on, stay.
+func consumeCredentials(req *sipmsg.Request) {
+	for _, name := range []string{proxyAuth.answer, registrarAuth.answer} {
+		all := req.GetHeaders(name)
+		var keep []sipmsg.Header
+		for _, h := range all {
+			if c, err := digest.ParseCredentials(h.Value()); err != nil || c.Realm != tenancy.Realm {
+				keep = append(keep, h)
+			}
+		}
+		if len(keep) == len(all) {
+			continue
+		}
+		for req.RemoveHeader(name) {
+		}
+		for _, h := range keep {
+			req.AppendHeader(h)
+		}
+	}
+}
+
 // authenticate checks the digest credentials of r against lookup (RFC 7616,
 // RFC 8760, qop=auth). On success it returns the user name. Otherwise it has
 // answered r — a challenge (stale=true for an expired nonce; a fresh one

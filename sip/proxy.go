@@ -195,6 +195,7 @@ func (f *fork) start(ctx context.Context, b location.Binding) {
 	}
 	req := up.req.Clone()
 	req.Recipient = uri
+	consumeCredentials(req)
 	markReceived(req, up.source)
 	decMaxForwards(req)
 	callee := flow{transport: b.Transport, addr: b.Received}

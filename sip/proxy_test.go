@@ -34,6 +34,12 @@ func TestProxyCall(t *testing.T) {
 			if got.MaxForwards().Val() != 69 {
 				t.Fatalf("Max-Forwards at callee %d, want 69", got.MaxForwards().Val())
 			}
+			if inv.GetHeader("Proxy-Authorization") == nil {
+				t.Fatal("the caller sent no credentials: nothing to check")
+			}
+			if h := got.GetHeader("Proxy-Authorization"); h != nil {
+				t.Fatalf("the callee received the caller's credentials: %s", h.Value())
+			}
 			alice.ack(inv, res)
 			bob.waitFor(sipmsg.ACK, 2*time.Second)
 

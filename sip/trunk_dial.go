@@ -51,6 +51,7 @@ func (s *Server) dialTarget(ctx context.Context, trunk *tenancy.Trunk, orig *sip
 // To host likewise when To names the number, a Via of this server.
 func (s *Server) targetRequest(orig *sipmsg.Request, t target) *sipmsg.Request {
 	req := orig.Clone()
+	consumeCredentials(req)
 	uri := *t.uri.Clone()
 	uri.User = orig.Recipient.User
 	req.Recipient = uri
