@@ -18,6 +18,13 @@ import (
 // response before its transaction is dropped (64*T1, RFC 3261 9.1).
 const cancelGrace = 32 * time.Second
 
+// tryingDelay is how long a proxied INVITE may go without any answer
+// upstream before the edge sends 100 Trying (RFC 3261 17.2.1: the server
+// transaction answers 100 unless the TU answers within 200 ms), which
+// stops the caller's retransmissions. Callees that ring at once cost no
+// extra message.
+const tryingDelay = 200 * time.Millisecond
+
 // txLinger is how long a proxied transaction is kept after its final
 // response to absorb retransmissions, instead of sipgo's 64*T1 (32s) for
 // Timers J, L, M and D: like Kamailio's default wait timer. At thousands of
@@ -110,6 +117,7 @@ type fork struct {
 	branches []*branch
 	best     *sipmsg.Response // best final non-2xx so far (RFC 3261 16.7 step 6)
 	answered bool
+	upstream bool // a provisional or final response went to the caller
 	stopped  bool // cancelled upstream, timed out or answered: no new branches ring
 	timedOut bool
 	leg      *proxyLeg // the call's CDR; nil when none is kept
@@ -153,9 +161,20 @@ func (f *fork) run(ctx context.Context, bindings []location.Binding) {
 	f.up.r.tx.OnCancel(func(*sipmsg.Request) { once.Do(func() { close(cancelled) }) })
 	timerC := time.NewTimer(f.ringTimeout())
 	defer timerC.Stop()
+	var trying <-chan time.Time
+	if f.up.r.req.IsInvite() {
+		t := time.NewTimer(tryingDelay)
+		defer t.Stop()
+		trying = t.C
+	}
 	upDone := f.up.r.tx.Done() // the caller's transaction died (connection lost)
 	for pending > 0 {
 		select {
+		case <-trying:
+			trying = nil
+			if !f.upstream {
+				f.s.send(f.up.r, sipmsg.NewResponseFromRequest(f.up.r.req, 100, "Trying", nil))
+			}
 		case <-upDone:
 			upDone = nil
 			if !f.answered {
@@ -255,6 +274,7 @@ func (f *fork) handle(ctx context.Context, ev branchEvent) bool {
 		if b.cancelWanted {
 			f.s.cancelBranch(ctx, b)
 		} else if res.StatusCode > 100 && !f.stopped {
+			f.upstream = true
 			f.up.relay(res)
 		}
 		return false

@@ -451,3 +451,44 @@ func TestResponseDestination(t *testing.T) {
 		})
 	}
 }
+
+// TestProxyTrying: a callee that says nothing for 400 ms makes the edge
+// send 100 Trying after 200 ms (RFC 3261 17.2.1); one that rings at once
+// draws no 100.
+func TestProxyTrying(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		ringFirst  bool
+		wantTrying bool
+	}{{"silent callee", false, true}, {"ringing callee", true, false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			alice := e.phone("udp", "alice", "acme.test", "alice-pw")
+			bob := e.phone("udp", "bob", "acme.test", "bob-pw")
+			alice.mustRegister()
+			bob.mustRegister()
+			bob.setAnswer(func(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+				if tc.ringFirst {
+					tx.Respond(sipmsg.NewResponseFromRequest(req, 180, "Ringing", nil))
+				}
+				time.Sleep(400 * time.Millisecond)
+				tx.Respond(sipmsg.NewResponseFromRequest(req, 486, "Busy Here", nil))
+			})
+			_, tx := alice.invite("bob", "acme.test")
+			trying, final := false, false
+			timeout := time.After(5 * time.Second)
+			for !final {
+				select {
+				case res := <-tx.Responses():
+					trying = trying || res.StatusCode == 100
+					final = !res.IsProvisional()
+				case <-timeout:
+					t.Fatal("no final response")
+				}
+			}
+			if trying != tc.wantTrying {
+				t.Errorf("100 Trying received: %v, want %v", trying, tc.wantTrying)
+			}
+		})
+	}
+}
