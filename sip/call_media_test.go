@@ -360,4 +360,3 @@ func TestCallDialAnswerOnBridgeFalse(t *testing.T) {
 	d.Bye(ctx)
 	waitSignal(t, bob.byes, "the callee's BYE")
 }
-
