@@ -47,7 +47,10 @@ func consumeCredentials(req *sipmsg.Request) {
 		if len(keep) == len(all) {
 			continue
 		}
-		for req.RemoveHeader(name) {
+		// GetHeaders matches any spelling of the name, RemoveHeader only
+		// the exact one, and removes the first such header per call.
+		for _, h := range all {
+			req.RemoveHeader(h.Name())
 		}
 		for _, h := range keep {
 			req.AppendHeader(h)

@@ -8,7 +8,8 @@ import (
 )
 
 // TestConsumeCredentials: the credentials of Patchbay's realm, under either
-// header name, are removed before forwarding; another realm's stay.
+// header name and in any spelling of it, are removed before forwarding;
+// another realm's stay.
 func TestConsumeCredentials(t *testing.T) {
 	msg := "INVITE sip:bob@acme.test SIP/2.0\r\n" +
 		"Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK1\r\n" +
@@ -18,6 +19,8 @@ func TestConsumeCredentials(t *testing.T) {
 		`uri="sip:bob@acme.test", response="r"` + "\r\n" +
 		`Proxy-Authorization: Digest username="alice", realm="carrier.example", nonce="m", ` +
 		`uri="sip:bob@acme.test", response="s"` + "\r\n" +
+		`proxy-authorization: Digest username="alice", realm="patchbay", nonce="o", ` +
+		`uri="sip:bob@acme.test", response="q"` + "\r\n" +
 		`Authorization: Digest username="alice", realm="patchbay", nonce="n", ` +
 		`uri="sip:bob@acme.test", response="r"` + "\r\n" +
 		"Content-Length: 0\r\n\r\n"
