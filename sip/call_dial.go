@@ -178,6 +178,11 @@ func (ds *dialState) run(ctx context.Context, targets []dialTarget) (callstatus.
 	go func() { wg.Wait(); close(allDone) }()
 	ds.await(ctx, allDone)
 	cancelRing()
+	c.cc.wg.Add(1)
+	go func() {
+		defer c.cc.wg.Done()
+		ds.drainLate(ctx, allDone)
+	}()
 	if ds.winner == nil {
 		status := callstatus.End(false, ds.bestCode, ds.reason)
 
@@ -220,7 +225,11 @@ func (ds *dialState) handle(ctx context.Context, ev dialEvent) {
 	switch {
 	case ev.res != nil && ev.res.IsSuccess():
 		if ds.winner != nil {
-			go ev.l.hangup(context.WithoutCancel(ctx))
+			ds.c.cc.wg.Add(1)
+			go func() {
+				defer ds.c.cc.wg.Done()
+				ds.dropLoser(ctx, ev.l)
+			}()
 
 			return
 		}
@@ -232,6 +241,53 @@ func (ds *dialState) handle(ctx context.Context, ev dialEvent) {
 			ds.bestCode = ev.code
 		}
 	}
+}
+
+// drainLate reads what the targets still report after the Dial was
+// decided, until every one has ended: a target that answers now (when the
+// Dial was cancelled, timed out or another won, before its INVITE could be
+// cancelled) is dropped like a second answer. Without it such a leg would
+// stay up with no BYE and its CDR open.
+func (ds *dialState) drainLate(ctx context.Context, allDone <-chan struct{}) {
+	late := func(ev dialEvent) {
+		if ev.res != nil && ev.res.IsSuccess() && ev.l != ds.winner {
+			ds.dropLoser(ctx, ev.l)
+		}
+	}
+	for {
+		select {
+		case ev := <-ds.events:
+			late(ev)
+		case <-allDone:
+			for {
+				select {
+				case ev := <-ds.events:
+					late(ev)
+				default:
+					return
+				}
+			}
+		}
+	}
+}
+
+// dropLoser ends a dialled leg that answered when the Dial no longer
+// wanted it: it is acknowledged and hung up at once, removed from the
+// dialogs call control answers for, and its CDR closed as canceled (lost
+// race).
+func (ds *dialState) dropLoser(ctx context.Context, l *leg) {
+	c := ds.c
+	tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), teardownTimeout)
+	defer cancel()
+	if err := l.uac.Ack(tctx); err != nil {
+		c.log.Debug("ack to a losing leg failed", "leg", l.sid, "error", err)
+	}
+	l.hangup(tctx)
+	c.cc.removeLeg(l.callID)
+	c.closeCDR(accounting.LegEnd{SID: l.sid,
+		Status: callstatus.End(false, 200, callstatus.ReasonLostRace),
+		Cause:  accounting.CauseSystem, SIPCode: 200}, accounting.Quality{})
+	c.log.Info("dialled leg dropped: the dial no longer wanted it", "leg", l.sid)
 }
 
 // dialRefusal is what an unanswered caller is told when the application's
@@ -377,6 +433,13 @@ func (ds *dialState) invite(ctx context.Context, t dialTarget,
 				return nil
 			},
 		})
+	}
+	if err != nil && uac != nil && uac.InviteResponse != nil && uac.InviteResponse.IsSuccess() {
+		// Answered while being given up: with no provisional response no
+		// CANCEL could go out, and sipgo reports the 2xx as an error. The
+		// callee's dialog exists, so it is reported like any answer, for
+		// the dial loop (or drainLate) to bridge or drop.
+		err = nil
 	}
 	if err == nil {
 		return l, uac.InviteResponse, 200, nil

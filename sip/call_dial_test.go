@@ -9,6 +9,7 @@ import (
 
 	"github.com/emiago/sipgo"
 
+	"github.com/patchbay/patchbay/accounting"
 	"github.com/patchbay/patchbay/tenancy"
 )
 
@@ -205,5 +206,63 @@ func TestCallDialPortsExhausted(t *testing.T) {
 	case <-rung:
 		t.Error("the callee was rung without media ports")
 	default:
+	}
+}
+
+// TestCallDialSecondAnswerDropped: when two targets of a Dial both answer,
+// the one that lost is acknowledged and hung up at once and its CDR closed
+// as canceled; no dialled leg is left up or open. (Before, the loser got a
+// BYE attempt without its ACK, which sipgo refuses: the callee stayed up
+// and the leg's CDR open.)
+func TestCallDialSecondAnswerDropped(t *testing.T) {
+	e := newCCEnv(t)
+	bob, carol := newCCUA(t, "bob"), newCCUA(t, "carol")
+	e.app.doc("/voice", `<Response><Dial><Sip>`+bob.uri("bob")+`</Sip><Sip>`+
+		carol.uri("carol")+`</Sip></Dial></Response>`)
+	ctx, d := callNumber(t, e)
+	if err := d.WaitAnswer(ctx, sipgo.AnswerOptions{}); err != nil {
+		t.Fatalf("caller not answered: %v", err)
+	}
+	d.Ack(ctx)
+	// Whichever answered second gets its BYE now, the other at the end.
+	select {
+	case <-bob.byes:
+	case <-carol.byes:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the losing callee got no BYE")
+	}
+	d.Bye(ctx)
+	select {
+	case <-bob.byes:
+	case <-carol.byes:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the winning callee got no BYE")
+	}
+	p := e.waitCallback("completed")
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		legs, _, err := e.ledger.ListCDRs(ctx, accounting.CDRFilter{
+			ParentSID: p.Get("CallSid")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		statuses := map[accounting.Status]int{}
+		open := 0
+		for _, l := range legs {
+			statuses[l.Status]++
+			if l.Open() {
+				open++
+			}
+		}
+		if len(legs) == 2 && open == 0 {
+			if statuses[accounting.StatusCompleted] != 1 || statuses[accounting.StatusCanceled] != 1 {
+				t.Errorf("dialled legs %v, want one completed and one canceled", statuses)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d dialled legs, %d still open", len(legs), open)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
