@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Soak test: run mixed SIP traffic through one patchbay serve for a while and
-# sample its resident memory, goroutines and open files every 10 seconds.
+# sample its resident memory, its garbage collector's heap goal (five times
+# the heap live at the last collection, at patchbay serve's GOGC=400),
+# goroutines and open files every 10 seconds.
 #
 #   .ci/load/soak.sh [minutes]     (default 10)
 #
@@ -62,16 +64,19 @@ for kind in $traffic; do
 	loops+=("$!")
 done
 
-# sample prints one CSV row: seconds, VmRSS kB, goroutines, open files.
+# sample prints one CSV row: seconds, VmRSS kB, heap goal bytes,
+# goroutines, open files.
 sample() {
-	local rss gor fds
+	local rss metrics goal gor fds
 	rss=$(awk '/^VmRSS/{print $2}' "/proc/$pb_pid/status" 2>/dev/null || echo -)
-	gor=$(curl -sf "http://$api/metrics" | awk '/^go_goroutines /{print $2}')
+	metrics=$(curl -sf "http://$api/metrics")
+	goal=$(awk '/^go_memstats_next_gc_bytes /{printf "%d", $2}' <<<"$metrics")
+	gor=$(awk '/^go_goroutines /{print $2}' <<<"$metrics")
 	fds=$(ls "/proc/$pb_pid/fd" 2>/dev/null | wc -l)
-	echo "$1,${rss:--},${gor:--},$fds"
+	echo "$1,${rss:--},${goal:--},${gor:--},$fds"
 }
 
-echo "elapsed_s,rss_kb,goroutines,open_files" >"$csv"
+echo "elapsed_s,rss_kb,heap_goal_bytes,goroutines,open_files" >"$csv"
 start=$(date +%s)
 while [ "$(date +%s)" -lt "$end" ]; do
 	sample $(($(date +%s) - start)) >>"$csv"
@@ -90,9 +95,10 @@ totals() {
 }
 
 echo
-echo "| elapsed (s) | VmRSS (MiB) | goroutines | open files |"
-echo "| ---: | ---: | ---: | ---: |"
-tail -n +2 "$csv" | awk -F, '{printf "| %s | %.1f | %s | %s |\n", $1, $2 / 1024, $3, $4}'
+echo "| elapsed (s) | VmRSS (MiB) | GC heap goal (MiB) | goroutines | open files |"
+echo "| ---: | ---: | ---: | ---: | ---: |"
+tail -n +2 "$csv" | awk -F, '{printf "| %s | %.1f | %.1f | %s | %s |\n", $1, $2 / 1024,
+	$3 / 1048576, $4, $5}'
 echo
 echo "| traffic | registrations ok | calls ok |"
 echo "| --- | ---: | ---: |"
