@@ -259,14 +259,12 @@ func (ds *dialState) drainLate(ctx context.Context, allDone <-chan struct{}) {
 		case ev := <-ds.events:
 			late(ev)
 		case <-allDone:
-			for {
-				select {
-				case ev := <-ds.events:
-					late(ev)
-				default:
-					return
-				}
+			// Every target has ended: what is buffered is all there is.
+			for len(ds.events) > 0 {
+				late(<-ds.events)
 			}
+
+			return
 		}
 	}
 }
