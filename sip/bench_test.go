@@ -13,6 +13,7 @@ import (
 	sipmsg "github.com/emiago/sipgo/sip"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/patchbay/patchbay/sip/internal/keyedmac"
 	"github.com/patchbay/patchbay/sip/location"
 	"github.com/patchbay/patchbay/tenancy"
 )
@@ -139,7 +140,7 @@ func BenchmarkParseE164(b *testing.B) {
 }
 
 func BenchmarkFlowToken(b *testing.B) {
-	s := &Server{rrKey: make([]byte, 32)}
+	s := &Server{rrMAC: keyedmac.New(make([]byte, 32))}
 	a := flow{"udp", netip.MustParseAddrPort("127.0.0.1:5070")}
 	c := flow{"tcp", netip.MustParseAddrPort("127.0.0.1:5080")}
 	b.ReportAllocs()

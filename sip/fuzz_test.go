@@ -13,6 +13,7 @@ import (
 	sipmsg "github.com/emiago/sipgo/sip"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/patchbay/patchbay/sip/internal/keyedmac"
 	"github.com/patchbay/patchbay/sip/location"
 )
 
@@ -65,7 +66,7 @@ func FuzzFlowToken(f *testing.F) {
 	f.Add("dWRwIDEyNy4wLjAuMTo1MDcw.AAAA")
 	f.Add("")
 	f.Add("....")
-	s := &Server{rrKey: []byte("fuzz-key-0123456789abcdef0123456")}
+	s := &Server{rrMAC: keyedmac.New([]byte("fuzz-key-0123456789abcdef0123456"))}
 	a := flow{"udp", netip.MustParseAddrPort("127.0.0.1:5070")}
 	b := flow{"tcp", netip.MustParseAddrPort("[::1]:5080")}
 	f.Add(s.flowToken(a, b))

@@ -1,6 +1,7 @@
 package sip
 
 import (
+	"context"
 	"log/slog"
 	"net/netip"
 	"strings"
@@ -124,7 +125,7 @@ func inDialog(req *sipmsg.Request) bool {
 func (s *Server) reply(r *request, err error, extra ...sipmsg.Header) {
 	code, reason := statusOf(err)
 	if code == errInternal.Code {
-		s.reqLog(r).Warn("request failed", "status", code, "error", err)
+		s.logRequest(r, slog.LevelWarn, "request failed", "status", code, "error", err)
 	}
 	res := sipmsg.NewResponseFromRequest(r.req, code, reason, nil)
 	for _, h := range extra {
@@ -149,11 +150,16 @@ func (s *Server) send(r *request, res *sipmsg.Response) {
 	}
 }
 
-// reqLog is a child logger for one request. It allocates, so it is used
-// off the hot path only.
-func (s *Server) reqLog(r *request) *slog.Logger {
-	return s.log.With("call_id", callID(r.req), "method", string(r.req.Method),
-		"source", r.source.String())
+// logRequest logs msg at level with r's Call-ID, method and source before
+// args. It builds nothing when the level is off, and one record, not a
+// child logger, when it is on: it runs for every call answered and ended.
+func (s *Server) logRequest(r *request, level slog.Level, msg string, args ...any) {
+	ctx := context.Background()
+	if !s.log.Enabled(ctx, level) {
+		return
+	}
+	s.log.Log(ctx, level, msg, append([]any{"call_id", callID(r.req),
+		"method", string(r.req.Method), "source", r.source.String()}, args...)...)
 }
 
 // handleOptions answers keepalive and capability probes (RFC 3261 11.2).

@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"log/slog"
 	"net"
+	"net/netip"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	sipmsg "github.com/emiago/sipgo/sip"
 )
 
 // lockedBuffer is a bytes.Buffer safe for the concurrent writes of slog.
@@ -55,5 +58,32 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 	}
 	if !strings.Contains(logs, "failed to parse") || !strings.Contains(logs, "[redacted]") {
 		t.Fatal("the parse failure was not logged redacted; the test proves nothing")
+	}
+}
+
+// TestLogRequestFields: a request's log record carries its Call-ID,
+// method and source ahead of the caller's fields, and nothing is written
+// below the logger's level.
+func TestLogRequestFields(t *testing.T) {
+	buf := &lockedBuffer{}
+	s := &Server{log: slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelInfo}))}
+	req := sipmsg.NewRequest(sipmsg.BYE, sipmsg.Uri{Scheme: "sip", User: "bob", Host: "acme.test"})
+	req.AppendHeader(sipmsg.NewHeader("Call-ID", "c-123@host"))
+	r := &request{req: req, source: netip.MustParseAddrPort("192.0.2.7:5060")}
+
+	s.logRequest(r, slog.LevelDebug, "not wanted", "k", "v")
+	if buf.String() != "" {
+		t.Fatalf("debug record written at info level: %q", buf.String())
+	}
+	s.logRequest(r, slog.LevelInfo, "call ended", "status", 200)
+	got := buf.String()
+	for _, want := range []string{"msg=\"call ended\"", "call_id=c-123@host", "method=BYE",
+		"source=192.0.2.7:5060", "status=200"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("record %q lacks %s", got, want)
+		}
+	}
+	if strings.Index(got, "call_id=") > strings.Index(got, "status=") {
+		t.Errorf("caller's fields come before the request's: %q", got)
 	}
 }

@@ -3,6 +3,7 @@ package sip
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
 	"sync"
 	"time"
@@ -282,7 +283,7 @@ func (f *fork) handle(ctx context.Context, ev branchEvent) bool {
 		b.done = true
 		if b.req.IsInvite() && !f.answered {
 			f.s.m.dialogs.Inc()
-			f.s.reqLog(f.up.r).Info("call answered", "callee", b.req.Recipient.Host)
+			f.s.logRequest(f.up.r, slog.LevelInfo, "call answered", "callee", b.req.Recipient.Host)
 			f.leg.answered(f.s)
 		}
 		f.answered = true

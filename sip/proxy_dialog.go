@@ -1,6 +1,7 @@
 package sip
 
 import (
+	"log/slog"
 	"net/netip"
 
 	sipmsg "github.com/emiago/sipgo/sip"
@@ -122,7 +123,7 @@ func (s *Server) relayAll(r *request, tx sipmsg.ClientTransaction) {
 			}
 			if r.req.Method == sipmsg.BYE && (res.IsSuccess() || res.StatusCode == 481) {
 				s.m.dialogs.Dec()
-				s.reqLog(r).Info("call ended", "status", int(res.StatusCode))
+				s.logRequest(r, slog.LevelInfo, "call ended", "status", int(res.StatusCode))
 				s.proxyBye(r.req)
 			}
 			up.relay(res)

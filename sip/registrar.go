@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strconv"
 	"strings"
@@ -124,7 +125,7 @@ func (s *Server) register(ctx context.Context, r *request, d *tenancy.Domain) {
 	s.m.registrations.WithLabelValues(res).Inc()
 	s.meterRegistration(u.AccountSID, u.Set)
 	if res == "removed" {
-		s.reqLog(r).Info("unregistered", "aor", u.AOR, "account", u.AccountSID,
+		s.logRequest(r, slog.LevelInfo, "unregistered", "aor", u.AOR, "account", u.AccountSID,
 			"left", len(bindings))
 	}
 	s.registered(r, bindings)

@@ -2,7 +2,6 @@ package sip
 
 import (
 	"crypto/hmac"
-	"crypto/sha256"
 	"encoding/base64"
 	"net"
 	"net/netip"
@@ -30,14 +29,16 @@ type flow struct {
 
 func (f flow) valid() bool { return f.addr.IsValid() && f.transport != "" }
 
+// flowTagSize is the length of a flow token's truncated HMAC-SHA-256 tag.
+const flowTagSize = 12
+
 // flowToken encodes and signs the flows a (caller) and b (callee).
 func (s *Server) flowToken(a, b flow) string {
-	raw := a.transport + " " + a.addr.String() + " " + b.transport + " " + b.addr.String()
-	mac := hmac.New(sha256.New, s.rrKey)
-	mac.Write([]byte(raw))
+	raw := []byte(a.transport + " " + a.addr.String() + " " + b.transport + " " + b.addr.String())
+	tag := s.rrMAC.Sum(raw)
 
-	return base64.RawURLEncoding.EncodeToString([]byte(raw)) + "." +
-		base64.RawURLEncoding.EncodeToString(mac.Sum(nil)[:12])
+	return base64.RawURLEncoding.EncodeToString(raw) + "." +
+		base64.RawURLEncoding.EncodeToString(tag[:flowTagSize])
 }
 
 // parseFlowToken checks a token's signature and decodes its flows.
@@ -52,9 +53,8 @@ func (s *Server) parseFlowToken(tok string) (flow, flow, bool) {
 	if err1 != nil || err2 != nil {
 		return flow{}, flow{}, false
 	}
-	mac := hmac.New(sha256.New, s.rrKey)
-	mac.Write(raw)
-	if !hmac.Equal(mac.Sum(nil)[:12], got) {
+	tag := s.rrMAC.Sum(raw)
+	if !hmac.Equal(tag[:flowTagSize], got) {
 		return flow{}, flow{}, false
 	}
 	f := strings.Fields(string(raw))

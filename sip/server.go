@@ -17,6 +17,7 @@ import (
 
 	"github.com/patchbay/patchbay/sip/digest"
 	"github.com/patchbay/patchbay/sip/guard"
+	"github.com/patchbay/patchbay/sip/internal/keyedmac"
 	"github.com/patchbay/patchbay/sip/location"
 	"github.com/patchbay/patchbay/tenancy"
 )
@@ -73,7 +74,8 @@ type Server struct {
 	ua     *sipgo.UserAgent
 	srv    *sipgo.Server
 	client *sipgo.Client
-	rrKey  []byte // signs the flow tokens of our Record-Route entries
+	rrKey  []byte        // signs the flow tokens of our Record-Route entries
+	rrMAC  *keyedmac.Key // HMAC states under rrKey
 	guard  *guard.Guard
 	// retrans absorbs retransmitted REGISTER and OPTIONS (retransmit.go).
 	retrans *retransCache
@@ -121,6 +123,7 @@ func NewServer(cfg Config, dir Directory, loc location.Store) (*Server, error) {
 	s.auth = digest.NewServer(digest.Options{NonceTTL: cfg.NonceTTL, Secret: cfg.NonceSecret,
 		Algorithms: cfg.DigestAlgorithms})
 	s.rrKey = routeKey(cfg.NonceSecret)
+	s.rrMAC = keyedmac.New(s.rrKey)
 	if err := s.buildUA(); err != nil {
 		return nil, err
 	}

@@ -2,13 +2,12 @@ package digest
 
 import (
 	"crypto/hmac"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
-	"hash"
 	"io"
-	"sync"
 	"time"
+
+	"github.com/patchbay/patchbay/sip/internal/keyedmac"
 )
 
 // A nonce is base64url (unpadded) of 32 bytes:
@@ -40,14 +39,11 @@ func (id nonceID) issued() int64 {
 // nonceKey mints and opens nonces under one secret. It is safe for
 // concurrent use.
 type nonceKey struct {
-	macs sync.Pool // of hash.Hash: HMAC-SHA-256 keyed with the secret
+	mac *keyedmac.Key
 }
 
 func newNonceKey(secret []byte) *nonceKey {
-	k := &nonceKey{}
-	k.macs.New = func() any { return hmac.New(sha256.New, secret) }
-
-	return k
+	return &nonceKey{mac: keyedmac.New(secret)}
 }
 
 // mint returns a new nonce for realm issued at now, with random bytes rnd.
@@ -83,14 +79,13 @@ func (k *nonceKey) open(realm, nonce string) (nonceID, bool) {
 }
 
 // tag is HMAC-SHA-256(secret, id | realm).
-func (k *nonceKey) tag(id []byte, realm string) [sha256.Size]byte {
-	m := k.macs.Get().(hash.Hash)
-	m.Reset()
+func (k *nonceKey) tag(id []byte, realm string) [keyedmac.Size]byte {
+	m := k.mac.Get()
 	m.Write(id)
 	io.WriteString(m, realm)
-	var out [sha256.Size]byte
+	var out [keyedmac.Size]byte
 	m.Sum(out[:0])
-	k.macs.Put(m)
+	k.mac.Put(m)
 
 	return out
 }
