@@ -74,8 +74,8 @@ type Server struct {
 	ua     *sipgo.UserAgent
 	srv    *sipgo.Server
 	client *sipgo.Client
-	rrKey  []byte        // signs the flow tokens of our Record-Route entries
-	rrMAC  *keyedmac.Key // HMAC states under rrKey
+	rrKey  []byte        // per-server secret: keys rrMAC and the decoy HA1s (auth.go)
+	rrMAC  *keyedmac.Key // signs the flow tokens of our Record-Route entries
 	guard  *guard.Guard
 	// retrans absorbs retransmitted REGISTER and OPTIONS (retransmit.go).
 	retrans *retransCache

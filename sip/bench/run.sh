@@ -121,9 +121,11 @@ echo "== load: ${secs}s per case, sipp -l $PATCHBAY_BENCH_LIMIT -r $PATCHBAY_BEN
 	"$PATCHBAY_BENCH_USERS users, $PATCHBAY_BENCH_DEVICES devices; $(nproc) cores"
 
 # Patchbay: the edge runs inside the sip package's benchmark binary.
-benches=('SIPp(Register|Call)$' 'SIPpMemory$')
-[ -n "$kamailio_only" ] && benches=()
-[ -n "$kamailio_only" ] || (cd "$root" && go test -c -o "$work/sip.test" ./sip/)
+benches=()
+if [ -z "$kamailio_only" ]; then
+	benches=('SIPp(Register|Call)$' 'SIPpMemory$')
+	(cd "$root" && go test -c -o "$work/sip.test" ./sip/)
+fi
 touch "$work/patchbay.txt"
 for bench in "${benches[@]}"; do
 	# The memory figure needs a process of its own.
